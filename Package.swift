@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Isomorph",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "isomorph", targets: ["isomorph"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // LLVM 19 C API; see CLLVM/include/CLLVM.h.
+        .target(name: "CLLVM", path: "CLLVM",
+                linkerSettings: [.linkedLibrary("LLVM-19")]),
+        // The ISA as data: encoding table, decoder, disassembler, CPU state.
+        .target(name: "ARM"),
+        // Guest address space: reservation, mappings, permissions.
+        .target(name: "Memory"),
+        // Instruction semantics written once over the Emitter protocol.
+        .target(name: "Semantics", dependencies: ["ARM"]),
+        // Emitter over concrete values, decoded-block cache.
+        .target(name: "Interpreter", dependencies: ["ARM", "Semantics", "Memory"]),
+        // ELF loader, process image, syscalls, signals, kuser helpers.
+        .target(name: "Linux", dependencies: ["ARM", "Memory"]),
+        // LLVM ORC JIT tier (issue 4); linked now so later tiers only add code.
+        .target(name: "JIT", dependencies: ["CLLVM"]),
+        // The run loop tying tiers together.
+        .target(name: "Engine", dependencies: ["ARM", "Memory", "Interpreter", "Linux", "JIT"]),
+        .target(name: "IsomorphCLI", dependencies: [
+            "Engine", "ARM", "Linux",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "isomorph", dependencies: ["IsomorphCLI"]),
+        .testTarget(name: "ARMTests", dependencies: ["ARM"]),
+        .testTarget(name: "InterpreterTests", dependencies: ["ARM", "Interpreter", "Memory", "Semantics"]),
+        .testTarget(name: "LinuxTests", dependencies: ["Linux", "Memory", "ARM"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["IsomorphCLI"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,60 @@
+/// A decoded A32 instruction: its encoding and the fields named in that encoding's pattern.
+/// Fields an encoding does not have are zero.
+public struct Instruction: Sendable, Equatable {
+    public var op: Op
+    public var word: UInt32
+    public var cond: Condition = .al
+    /// Registers Rn, Rd, Rm, Rs, Ra (also RdLo and Rt2), Rt.
+    public var n: Int = 0, d: Int = 0, m: Int = 0, s: Int = 0, a: Int = 0, t: Int = 0
+    /// The `i` bits, concatenated.
+    public var imm: UInt32 = 0
+    public var shiftAmount: UInt32 = 0      // v
+    public var shiftType: UInt32 = 0        // r
+    public var rotation: UInt32 = 0         // R (also the round bit of smmla/smmul/smmls)
+    public var setFlags = false             // S
+    public var index = false                // P
+    public var add = false                  // U
+    public var writeBack = false            // W
+    public var registerList: UInt32 = 0     // x
+    public var width: UInt32 = 0            // w: widthm1, msb, saturate-to, mode
+    public var lsb: UInt32 = 0              // l
+    public var mask: UInt32 = 0             // k
+    public var opc1: UInt32 = 0, opc2: UInt32 = 0, coprocessor: UInt32 = 0   // o q p
+    public var flagX = false, flagN = false, flagM = false, flagH = false, flagE = false, flagD = false
+
+    public init(op: Op, word: UInt32) {
+        self.op = op
+        self.word = word
+    }
+}
+
+/// The fifteen A32 conditions plus the unconditional space.
+public enum Condition: UInt8, Sendable, CaseIterable {
+    case eq, ne, cs, cc, mi, pl, vs, vc, hi, ls, ge, lt, gt, le, al, nv
+
+    public var name: String {
+        ["eq", "ne", "cs", "cc", "mi", "pl", "vs", "vc", "hi", "ls", "ge", "lt", "gt", "le", "", ""][Int(rawValue)]
+    }
+
+    /// Whether the condition holds for the given flags (ARM ARM A8.3).
+    @inline(__always)
+    public func holds(n: Bool, z: Bool, c: Bool, v: Bool) -> Bool {
+        switch self {
+        case .eq: return z
+        case .ne: return !z
+        case .cs: return c
+        case .cc: return !c
+        case .mi: return n
+        case .pl: return !n
+        case .vs: return v
+        case .vc: return !v
+        case .hi: return c && !z
+        case .ls: return !c || z
+        case .ge: return n == v
+        case .lt: return n != v
+        case .gt: return !z && n == v
+        case .le: return z || n != v
+        case .al, .nv: return true
+        }
+    }
+}

@@ -1,0 +1,2 @@
+import ArgumentParser
+public struct IsomorphCommand: ParsableCommand { public init() {} }

@@ -1,0 +1,2 @@
+import IsomorphCLI
+IsomorphCommand.main()

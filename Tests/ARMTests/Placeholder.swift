@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderARMTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }
