@@ -1,0 +1,226 @@
+import ARM
+import Memory
+import Semantics
+
+/// The interpreter tier: fetches and decodes guest code into blocks (cached until the code
+/// changes), and executes them through `Semantics` with concrete values.
+public final class Interpreter {
+    /// A decoded basic block: straight-line instructions ending at a possible change of flow.
+    final class Block {
+        let start: UInt32
+        let instructions: ContiguousArray<Instruction>
+        /// Address after the last decoded instruction.
+        let end: UInt32
+        /// The word after the instructions, when it does not decode (executing it is UNDEFINED).
+        let undefinedWord: UInt32?
+        init(start: UInt32, instructions: ContiguousArray<Instruction>, end: UInt32, undefinedWord: UInt32?) {
+            self.start = start; self.instructions = instructions; self.end = end; self.undefinedWord = undefinedWord
+        }
+    }
+
+    /// Why `run` returned.
+    public enum Stop: Equatable {
+        /// SVC executed; pc is after it.
+        case supervisorCall(UInt32)
+        /// An UNDEFINED (or unsupported) instruction at pc.
+        case undefined(word: UInt32, reason: String)
+        /// A data access fault by the instruction at pc.
+        case dataFault(MemoryFault)
+        /// pc is not in executable memory.
+        case fetchFault(MemoryFault)
+        /// BKPT at pc.
+        case breakpoint(UInt32)
+        /// A branch to Thumb code at pc (bit 0 cleared).
+        case thumb
+        /// pc is in the kernel user helper page.
+        case kernelHelper
+        /// The block budget ran out; the engine checks for signals and calls again.
+        case budgetExhausted
+    }
+
+    public static let maxBlockInstructions = 64
+    public static let kernelHelperPage: UInt32 = 0xFFFF_0000
+
+    public let memory: AddressSpace
+    private var blocks: [UInt32: Block] = [:]
+    private var blocksByPage: [UInt32: [UInt32]] = [:]
+    private static let lookupSize = 1 << 13
+    private var lookup: ContiguousArray<Block?> = ContiguousArray(repeating: nil, count: Interpreter.lookupSize)
+    private let exitRecord: UnsafeMutablePointer<ExitRecord>
+
+    /// Statistics.
+    public private(set) var instructionCount: UInt64 = 0
+    public private(set) var blocksDecoded = 0
+    public private(set) var invalidations = 0
+
+    public init(memory: AddressSpace) {
+        self.memory = memory
+        exitRecord = .allocate(capacity: 1)
+        exitRecord.initialize(to: ExitRecord())
+    }
+
+    deinit {
+        exitRecord.deinitialize(count: 1)
+        exitRecord.deallocate()
+    }
+
+    // MARK: Decoded-block cache
+
+    /// Forgets every block overlapping [address, address + length).
+    public func invalidate(_ address: UInt32, _ length: UInt32) {
+        guard length > 0 else { return }
+        let end = UInt64(address) + UInt64(length)
+        var page = address >> AddressSpace.pageShift
+        let lastPage = UInt32((end - 1) >> UInt64(AddressSpace.pageShift))
+        while true {
+            if let starts = blocksByPage[page] {
+                var kept: [UInt32] = []
+                for start in starts {
+                    guard let b = blocks[start] else { continue }
+                    if UInt64(b.start) < end && UInt64(b.end) + 4 > UInt64(address) {
+                        blocks[start] = nil
+                        let slot = Int((start >> 2) & UInt32(Interpreter.lookupSize - 1))
+                        if lookup[slot] === b { lookup[slot] = nil }
+                        invalidations += 1
+                    } else {
+                        kept.append(start)
+                    }
+                }
+                blocksByPage[page] = kept.isEmpty ? nil : kept
+            }
+            if page == lastPage { break }
+            page += 1
+        }
+    }
+
+    @inline(__always)
+    private func block(at pc: UInt32) -> Block? {
+        let slot = Int((pc >> 2) & UInt32(Interpreter.lookupSize - 1))
+        if let b = lookup[slot], b.start == pc { return b }
+        if let b = blocks[pc] {
+            lookup[slot] = b
+            return b
+        }
+        return nil
+    }
+
+    /// Decodes the block at pc, or returns the fetch fault.
+    private func decodeBlock(at pc: UInt32) -> Result<Block, MemoryFault> {
+        let executable = Protection.exec.rawValue | AddressSpace.PageFlag.mapped
+        func fetchable(_ a: UInt32) -> Bool { memory.flags(ofPage: a) & executable == executable }
+        guard pc & 3 == 0, fetchable(pc) else {
+            return .failure(MemoryFault(address: pc, isWrite: false,
+                                        isPermission: memory.flags(ofPage: pc) & AddressSpace.PageFlag.mapped != 0))
+        }
+        var instructions = ContiguousArray<Instruction>()
+        var a = pc
+        var undefinedWord: UInt32? = nil
+        while instructions.count < Interpreter.maxBlockInstructions {
+            if a != pc && a & (AddressSpace.pageSize - 1) == 0 && !fetchable(a) { break }
+            let word = memory.host(a).loadUnaligned(as: UInt32.self)
+            guard let inst = Decoder.decode(word) else {
+                undefinedWord = word
+                break
+            }
+            instructions.append(inst)
+            a &+= 4
+            if Semantics.endsBlock(inst) || a == 0 { break }
+        }
+        let b = Block(start: pc, instructions: instructions, end: a, undefinedWord: undefinedWord)
+        blocks[pc] = b
+        let lastByte = undefinedWord == nil ? a &- 1 : a &+ 3
+        var page = pc >> AddressSpace.pageShift
+        while true {
+            blocksByPage[page, default: []].append(pc)
+            memory.markCode(page << AddressSpace.pageShift)
+            if page == lastByte >> AddressSpace.pageShift { break }
+            page += 1
+        }
+        blocksDecoded += 1
+        return .success(b)
+    }
+
+    // MARK: Execution
+
+    /// Runs blocks from cpu.pc until something needs the engine, or `maxBlocks` blocks ran.
+    public func run(_ cpu: UnsafeMutablePointer<CPUState>, maxBlocks: Int) -> Stop {
+        var emitter = InterpreterEmitter(cpu: cpu, exit: exitRecord, memory: memory)
+        let exit = exitRecord
+        for _ in 0..<maxBlocks {
+            let pc = cpu.pointee.r.15
+            if pc >= Interpreter.kernelHelperPage && pc < Interpreter.kernelHelperPage &+ AddressSpace.pageSize {
+                return .kernelHelper
+            }
+            let b: Block
+            if let cached = block(at: pc) {
+                b = cached
+            } else {
+                switch decodeBlock(at: pc) {
+                case .success(let decoded): b = decoded
+                case .failure(let fault): return .fetchFault(fault)
+                }
+            }
+            var address = pc
+            var executed: UInt64 = 0
+            for inst in b.instructions {
+                emitter.currentPC = address
+                executed &+= 1
+                if inst.cond != .al {
+                    let s = cpu.pointee
+                    if !inst.cond.holds(n: s.n != 0, z: s.z != 0, c: s.c != 0, v: s.v != 0) {
+                        address &+= 4
+                        continue
+                    }
+                }
+                do {
+                    try Semantics.execute(inst, emitter)
+                } catch {
+                    instructionCount &+= executed
+                    cpu.pointee.r.15 = address
+                    exit.pointee.kind = .none
+                    switch error {
+                    case .fault(let f): return .dataFault(f)
+                    case .undefined(let reason): return .undefined(word: inst.word, reason: reason)
+                    }
+                }
+                if exit.pointee.kind != .none {
+                    instructionCount &+= executed
+                    let kind = exit.pointee.kind
+                    exit.pointee.kind = .none
+                    switch kind {
+                    case .branch:
+                        break
+                    case .stopAfter:
+                        cpu.pointee.r.15 = address &+ 4
+                    case .svc:
+                        cpu.pointee.r.15 = address &+ 4
+                        return .supervisorCall(exit.pointee.value)
+                    case .breakpoint:
+                        cpu.pointee.r.15 = address
+                        return .breakpoint(exit.pointee.value)
+                    case .undefined:
+                        cpu.pointee.r.15 = address
+                        return .undefined(word: inst.word, reason: exit.pointee.reason)
+                    case .thumb:
+                        cpu.pointee.r.15 = exit.pointee.value & ~1
+                        return .thumb
+                    case .none:
+                        break
+                    }
+                    executed = 0
+                    break
+                }
+                address &+= 4
+            }
+            if executed != 0 || b.instructions.isEmpty {
+                instructionCount &+= executed
+                if let word = b.undefinedWord {
+                    cpu.pointee.r.15 = b.end
+                    return .undefined(word: word, reason: "undefined instruction")
+                }
+                cpu.pointee.r.15 = b.end
+            }
+        }
+        return .budgetExhausted
+    }
+}
