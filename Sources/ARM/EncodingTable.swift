@@ -218,8 +218,8 @@ public enum Op: String, CaseIterable, Sendable {
     case ldmdb    = "cccc100100W1nnnnxxxxxxxxxxxxxxxx"
     case stmib    = "cccc100110W0nnnnxxxxxxxxxxxxxxxx"
     case ldmib    = "cccc100110W1nnnnxxxxxxxxxxxxxxxx"
-    case stmUser  = "cccc100PU100nnnnxxxxxxxxxxxxxxxx"
-    case ldmUser  = "cccc100PU101nnnn0xxxxxxxxxxxxxxx"
+    case stmUser  = "cccc100PU1z0nnnnxxxxxxxxxxxxxxxx"
+    case ldmUser  = "cccc100PU1z1nnnn0xxxxxxxxxxxxxxx"
     case ldmException = "cccc100PU1W1nnnn1xxxxxxxxxxxxxxx"
 
     // MARK: Synchronisation

@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderARMTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }
