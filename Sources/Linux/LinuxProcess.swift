@@ -38,6 +38,9 @@ public final class LinuxProcess {
     public var syscallCount = 0
     /// One line for stderr when the guest dies of a signal, set before `.killed` is returned.
     public var deathMessage: String?
+    /// Syscall-layer and signal state: dispositions, masks, pending signals, fork hooks
+    /// (Signals.swift, Syscalls*.swift).
+    public let kernel = KernelState()
 
     public init(memory: AddressSpace, options: LinuxOptions) {
         self.memory = memory
