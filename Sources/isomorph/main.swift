@@ -1,2 +1,3 @@
 import IsomorphCLI
+
 IsomorphCommand.main()

@@ -348,11 +348,14 @@ final class LoaderTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: interp) else {
             XCTFail("\(interp) is missing: install libc6-armel-cross"); return
         }
-        guard !FileManager.default.fileExists(atPath: "/lib/ld-linux.so.3") else {
-            throw XCTSkip("the host has /lib/ld-linux.so.3; the default-sysroot fallback is not reached")
-        }
         let proc = try makeProcess()
         let loaded = try proc.loadProgram(exe, argv: ["prog", "x"], environment: ["A=b"])
+        // A host with an ARM loader of its own (armel multiarch) is used first, as qemu-arm would.
+        let hostLoader = "/lib/ld-linux.so.3"
+        if FileManager.default.fileExists(atPath: hostLoader) {
+            XCTAssertEqual(loaded.interpreter?.path, hostLoader)
+            return
+        }
         XCTAssertEqual(loaded.interpreter?.path, interp)
         try checkDynamic(exe, proc, loaded, interpreter: interp)
     }
@@ -659,11 +662,11 @@ final class LoaderTests: XCTestCase {
         try assertLoadFails(path: dir.path, mentions: ["Is a directory"])
     }
 
-    func testUnreadable() throws {
-        guard geteuid() != 0 else { throw XCTSkip("root can read any file") }
-        let path = try write("unreadable", TestELF().bytes())
-        chmod(path, 0)
-        try assertLoadFails(path: path, mentions: ["Permission denied"])
+    /// An open that fails names the errno (root reads any file, so a path through a regular
+    /// file stands in for an unreadable one: both are open(2) failures).
+    func testOpenFailureNamesTheError() throws {
+        let file = try write("plain", TestELF().bytes())
+        try assertLoadFails(path: file + "/child", mentions: ["Not a directory"])
     }
 
     func testNotARegularFile() throws {

@@ -1,2 +1,0 @@
-import ArgumentParser
-public struct IsomorphCommand: ParsableCommand { public init() {} }

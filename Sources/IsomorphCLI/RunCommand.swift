@@ -1,0 +1,93 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import Engine
+import Linux
+
+/// `isomorph run [options] PROGRAM [ARGS...]`, with qemu-arm's option names where it has one.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run an ARM Linux ELF program.",
+        discussion: """
+            The guest's stdin, stdout and stderr are this process's; the exit status is the \
+            guest's, or 128+N when it dies of signal N.
+            """)
+
+    @Option(name: .customShort("L"), help: ArgumentHelp("Where the ARM dynamic loader and libraries live (also ISOMORPH_LD_PREFIX).", valueName: "sysroot"))
+    var sysroot: String?
+
+    @Option(name: .customShort("E"), help: ArgumentHelp("Set a variable in the guest environment.", valueName: "var=value"))
+    var setEnvironment: [String] = []
+
+    @Option(name: .customShort("U"), help: ArgumentHelp("Remove a variable from the guest environment.", valueName: "var"))
+    var unsetEnvironment: [String] = []
+
+    @Option(name: .customShort("0"), help: ArgumentHelp("The guest's argv[0] (default: PROGRAM).", valueName: "argv0"))
+    var argv0: String?
+
+    @Flag(help: "Print each system call with its arguments and result on stderr.")
+    var strace = false
+
+    @Option(help: ArgumentHelp("Execution tier: \(Tier.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "tier"))
+    var tier: String = Tier.interp.rawValue
+
+    @Option(name: .customLong("stats-json"), help: ArgumentHelp("Write run statistics as JSON to this file.", valueName: "file"))
+    var statsJSON: String?
+
+    @Argument(help: "The ARM ELF program to run.")
+    var program: String
+
+    @Argument(parsing: .captureForPassthrough, help: "Arguments for the program.")
+    var arguments: [String] = []
+
+    func validate() throws {
+        guard Tier(rawValue: tier) != nil else {
+            throw ValidationError("unknown tier '\(tier)' (choose from \(Tier.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        for assignment in setEnvironment where !assignment.contains("=") {
+            throw ValidationError("-E needs VAR=VALUE, got '\(assignment)'")
+        }
+    }
+
+    func run() throws {
+        var options = LinuxOptions()
+        options.sysroot = sysroot ?? ProcessEnvironment.value("ISOMORPH_LD_PREFIX")
+        options.strace = strace
+        options.execPrefix = execPrefix(sysroot: options.sysroot)
+
+        let environment = ProcessEnvironment.guestEnvironment(set: setEnvironment, unset: unsetEnvironment)
+        let guestArguments = [argv0 ?? program] + arguments
+        let engine: Engine
+        do {
+            engine = try Engine(program: program, arguments: guestArguments, environment: environment,
+                                options: options, tier: Tier(rawValue: tier)!)
+        } catch {
+            fail("\(error)", status: 1)
+        }
+        let startPID = getpid()
+        let termination = engine.run()
+        // A forked guest child runs this same code: only the process that started writes stats.
+        if let statsJSON, getpid() == startPID {
+            var stats = engine.statistics
+            stats.exitStatus = termination.shellStatus
+            StatisticsWriter.write(stats, to: statsJSON)
+        }
+        switch termination {
+        case .exited(let status):
+            Glibc.exit(status)
+        case .killed(let signal):
+            engine.process.dieBySignal(signal)
+        }
+    }
+
+    /// How execve runs another ARM program: this binary with the same options.
+    func execPrefix(sysroot: String?) -> [String] {
+        var prefix = [ProcessEnvironment.executablePath(), "run"]
+        if let sysroot { prefix += ["-L", sysroot] }
+        if strace { prefix.append("--strace") }
+        prefix += ["--tier", tier]
+        return prefix
+    }
+}
