@@ -4,8 +4,15 @@ public struct Instruction: Sendable, Equatable {
     public var op: Op
     public var word: UInt32
     public var cond: Condition = .al
-    /// Registers Rn, Rd, Rm, Rs, Ra (also RdLo and Rt2), Rt.
-    public var n: Int = 0, d: Int = 0, m: Int = 0, s: Int = 0, a: Int = 0, t: Int = 0
+    /// Registers Rn, Rd, Rm, Rs, Ra (also RdLo and Rt2), Rt: stored in bytes so a decoded
+    /// block stays compact, read as Int.
+    @usableFromInline var rn: UInt8 = 0, rd: UInt8 = 0, rm: UInt8 = 0, rs: UInt8 = 0, ra: UInt8 = 0, rt: UInt8 = 0
+    @inlinable public var n: Int { get { Int(rn) } set { rn = UInt8(truncatingIfNeeded: newValue) } }
+    @inlinable public var d: Int { get { Int(rd) } set { rd = UInt8(truncatingIfNeeded: newValue) } }
+    @inlinable public var m: Int { get { Int(rm) } set { rm = UInt8(truncatingIfNeeded: newValue) } }
+    @inlinable public var s: Int { get { Int(rs) } set { rs = UInt8(truncatingIfNeeded: newValue) } }
+    @inlinable public var a: Int { get { Int(ra) } set { ra = UInt8(truncatingIfNeeded: newValue) } }
+    @inlinable public var t: Int { get { Int(rt) } set { rt = UInt8(truncatingIfNeeded: newValue) } }
     /// The `i` bits, concatenated.
     public var imm: UInt32 = 0
     public var shiftAmount: UInt32 = 0      // v
@@ -37,7 +44,7 @@ public enum Condition: UInt8, Sendable, CaseIterable {
     }
 
     /// Whether the condition holds for the given flags (ARM ARM A8.3).
-    @inline(__always)
+    @inlinable
     public func holds(n: Bool, z: Bool, c: Bool, v: Bool) -> Bool {
         switch self {
         case .eq: return z

@@ -8,13 +8,20 @@ public final class Interpreter {
     /// A decoded basic block: straight-line instructions ending at a possible change of flow.
     final class Block {
         let start: UInt32
-        let instructions: ContiguousArray<Instruction>
+        /// The instructions, in memory owned by the block (read without copies or retains).
+        let instructions: UnsafeMutableBufferPointer<Instruction>
         /// Address after the last decoded instruction.
         let end: UInt32
         /// The word after the instructions, when it does not decode (executing it is UNDEFINED).
         let undefinedWord: UInt32?
         init(start: UInt32, instructions: ContiguousArray<Instruction>, end: UInt32, undefinedWord: UInt32?) {
-            self.start = start; self.instructions = instructions; self.end = end; self.undefinedWord = undefinedWord
+            self.start = start; self.end = end; self.undefinedWord = undefinedWord
+            self.instructions = .allocate(capacity: instructions.count)
+            _ = self.instructions.initialize(from: instructions)
+        }
+        deinit {
+            instructions.deinitialize()
+            instructions.deallocate()
         }
     }
 
@@ -162,7 +169,9 @@ public final class Interpreter {
             }
             var address = pc
             var executed: UInt64 = 0
-            for inst in b.instructions {
+            let instructions = b.instructions
+            for index in 0..<instructions.count {
+                let inst = instructions[index]
                 emitter.currentPC = address
                 executed &+= 1
                 if inst.cond != .al {

@@ -26,7 +26,8 @@ struct InterpreterEmitter: Emitter {
 
     let cpu: UnsafeMutablePointer<CPUState>
     let exit: UnsafeMutablePointer<ExitRecord>
-    let memory: AddressSpace
+    /// Unowned: the emitter is copied per instruction and must not retain.
+    unowned(unsafe) let memory: AddressSpace
     let base: UnsafeMutableRawPointer
     let pageFlags: UnsafeMutablePointer<UInt8>
     var currentPC: UInt32 = 0
