@@ -243,7 +243,9 @@ enum HostSys {
     static let utimensat = 280, fallocate = 285, accept4 = 288, eventfd2 = 290, dup3 = 292
     static let pipe2 = 293, preadv = 295, pwritev = 296, prlimit64 = 302, getcpu = 309
     static let renameat2 = 316, getrandom = 318, memfd_create = 319, copy_file_range = 326
-    static let statx = 332, close_range = 436, faccessat2 = 439, nice = -1
+    static let statx = 332, close_range = 436, faccessat2 = 439
+    static let epoll_ctl = 233, epoll_pwait = 281, epoll_create1 = 291, inotify_init1 = 294
+    static let inotify_add_watch = 254, inotify_rm_watch = 255
 }
 
 private typealias RawSyscallFunction = @convention(c) (Int, Int, Int, Int, Int, Int, Int) -> Int

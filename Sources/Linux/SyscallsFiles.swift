@@ -224,6 +224,26 @@ extension SyscallTable {
             let buf = try p.guestBuffer(a[4], 256, write: true)
             return try p.atPath(a.sint(0), a[1], allowEmpty: true) { d, s in hostSyscall(HostSys.statx, d, s, a.sint(2), a.u(3), buf) }
         }
+        add(250, "epoll_create", [.int]) { _, a in a.int(0) <= 0 ? -Errno.EINVAL : hostSyscall(HostSys.epoll_create1, 0) }
+        add(357, "epoll_create1", [.openFlags]) { _, a in hostSyscall(HostSys.epoll_create1, Int(OpenFlags.toHost(a[0]))) }
+        add(251, "epoll_ctl", [.fd, .int, .fd, .ptr]) { p, a in
+            var ev = Bytes(count: ARMEpollEvent.hostSize)
+            if a[3] != 0 {
+                let g = Bytes(try p.readBytes(a[3], ARMEpollEvent.size))
+                ev.set32(0, g.u32(0)); ev.set64(4, g.u64(8))
+            }
+            return ev.b.withUnsafeBytes { hostSyscall(HostSys.epoll_ctl, a.sint(0), a.sint(1), a.sint(2), a[3] == 0 ? 0 : Int(bitPattern: $0.baseAddress!)) }
+        }
+        add(252, "epoll_wait", [.fd, .ptr, .int, .int], restart: .unlessHandled) { p, a in try p.sysEpollWait(a, sigmask: 0) }
+        add(346, "epoll_pwait", [.fd, .ptr, .int, .int, .ptr, .size], restart: .unlessHandled) { p, a in try p.sysEpollWait(a, sigmask: a[4]) }
+        add(316, "inotify_init", []) { _, _ in hostSyscall(HostSys.inotify_init1, 0) }
+        add(360, "inotify_init1", [.openFlags]) { _, a in hostSyscall(HostSys.inotify_init1, Int(OpenFlags.toHost(a[0]))) }
+        add(317, "inotify_add_watch", [.fd, .path, .hex]) { p, a in
+            let path = try p.hostPath(a[1])
+            return withCString(path) { hostSyscall(HostSys.inotify_add_watch, a.sint(0), $0, a.u(2)) }
+        }
+        add(318, "inotify_rm_watch", [.fd, .int]) { _, a in hostSyscall(HostSys.inotify_rm_watch, a.sint(0), a.sint(1)) }
+        add(61, "chroot", [.path]) { _, _ in -Errno.EPERM }
         add(436, "close_range", [.fd, .fd, .hex]) { _, a in hostSyscall(HostSys.close_range, a.u(0), a.u(1), a.u(2)) }
     }
 }
@@ -503,6 +523,28 @@ extension LinuxProcess {
         }
         if let ts, timeout != 0, sigmask == nil { try writeTimespec(timeout, ts, timeKind) }   // select updates its timeout
         return res
+    }
+
+    func sysEpollWait(_ a: SyscallArgs, sigmask: UInt32) throws -> Int {
+        let max = a.int(2)
+        guard max > 0, max <= 65536 else { return -Errno.EINVAL }
+        _ = try guestBuffer(a[1], Int(max) * ARMEpollEvent.size, write: true)
+        var tempMask: UInt64?
+        if sigmask != 0 { tempMask = try memory.read(sigmask, as: UInt64.self) }
+        let saved = kernel.blocked
+        if let tempMask { setBlocked(tempMask) }
+        defer { if tempMask != nil { kernel.maskAfterDelivery = saved; if !hasPendingSignals { setBlocked(saved); kernel.maskAfterDelivery = nil } } }
+        return try withScratch(Int(max) * ARMEpollEvent.hostSize) { h in
+            let n = hostSyscall(HostSys.epoll_pwait, a.sint(0), h.int, Int(max), a.sint(3), 0, 8)
+            if n <= 0 { return n }
+            var out = Bytes(count: n * ARMEpollEvent.size)
+            let hb = Bytes(h, count: n * ARMEpollEvent.hostSize)
+            for i in 0..<n {
+                out.set32(i * 16, hb.u32(i * 12)); out.set64(i * 16 + 8, hb.u64(i * 12 + 4))
+            }
+            try writeBytes(a[1], out.b)
+            return n
+        }
     }
 
     func sysPpoll(_ a: SyscallArgs, kind: TimeKind) throws -> Int {
