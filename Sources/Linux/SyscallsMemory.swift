@@ -106,7 +106,8 @@ extension LinuxProcess {
         var target: UInt32
         if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
             guard addr & pageMask == 0 else { return -Errno.EINVAL }
-            guard UInt64(addr) + len64 <= 0x1_0000_0000 else { return -Errno.ENOMEM }
+            // The vector page at 0xffff0000 (kuser helpers) is the kernel's, not the guest's.
+            guard UInt64(addr) + len64 <= 0xFFFF_0000 else { return -Errno.ENOMEM }
             if flags & MAP_FIXED == 0 && !memory.isFree(addr, length: len) { return -Errno.EEXIST }
             target = addr
         } else if addr != 0, addr & pageMask == 0, UInt64(addr) + len64 <= 0xFFFF_0000, memory.isFree(addr, length: len) {
@@ -126,7 +127,9 @@ extension LinuxProcess {
         guard addr & pageMask == 0, length != 0 else { return -Errno.EINVAL }
         let len = pageUp(UInt64(length))
         guard UInt64(addr) + len <= 0x1_0000_0000 else { return -Errno.EINVAL }
-        memory.unmap(addr, length: UInt32(truncatingIfNeeded: len == 0x1_0000_0000 ? 0xFFFF_F000 : len))
+        if addr >= 0xFFFF_0000 { return -Errno.EINVAL }
+        let end = min(UInt64(addr) + len, 0xFFFF_0000)   // never the vector page
+        memory.unmap(addr, length: UInt32(end - UInt64(addr)))
         return 0
     }
 
@@ -161,7 +164,7 @@ extension LinuxProcess {
         }
         let target: UInt32
         if flags & MREMAP_FIXED != 0 {
-            guard newAddr & pageMask == 0, UInt64(newAddr) + newLen64 <= 0x1_0000_0000 else { return -Errno.EINVAL }
+            guard newAddr & pageMask == 0, UInt64(newAddr) + newLen64 <= 0xFFFF_0000 else { return -Errno.EINVAL }
             let overlap = UInt64(newAddr) < UInt64(old) + UInt64(oldLen) && UInt64(old) < UInt64(newAddr) + newLen64
             if overlap { return -Errno.EINVAL }
             target = newAddr

@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderInterpreterTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }
