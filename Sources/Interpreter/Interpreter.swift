@@ -94,6 +94,9 @@ public final class Interpreter {
                     }
                 }
                 blocksByPage[page] = kept.isEmpty ? nil : kept
+                // The memory cleared the page's code mark; blocks still decoded from the page
+                // need it, or later stores to them would take the fast path and go unnoticed.
+                if !kept.isEmpty { memory.markCode(page << AddressSpace.pageShift) }
             }
             if page == lastPage { break }
             page += 1

@@ -13,7 +13,7 @@ public enum Semantics {
         case .andReg, .eorReg, .subReg, .rsbReg, .addReg, .adcReg, .sbcReg, .rscReg,
              .tstReg, .teqReg, .cmpReg, .cmnReg, .orrReg, .movReg, .bicReg, .mvnReg:
             let (value, carry) = shiftImmediate(read(i.m, e), type: i.shiftType, amount: i.shiftAmount,
-                                                needCarry: i.setFlags, e)
+                                                needCarry: writesFlags(i), e)
             dataProcessing(i, value, carry, e)
         case .andRSR, .eorRSR, .subRSR, .rsbRSR, .addRSR, .adcRSR, .sbcRSR, .rscRSR,
              .tstRSR, .teqRSR, .cmpRSR, .cmnRSR, .orrRSR, .movRSR, .bicRSR, .mvnRSR:
@@ -21,7 +21,7 @@ public enum Semantics {
                 return e.undefined("register-shifted register form with PC is UNPREDICTABLE")
             }
             let (value, carry) = shiftRegister(read(i.m, e), type: i.shiftType, amount: read(i.s, e),
-                                               needCarry: i.setFlags, e)
+                                               needCarry: writesFlags(i), e)
             dataProcessing(i, value, carry, e)
         case .movw:
             writeResult(i.d, e.constant(i.imm), e)
@@ -205,6 +205,13 @@ public enum Semantics {
     }
 
     // MARK: Data processing
+
+    /// Whether a data-processing instruction writes the flags: its S bit, or TST TEQ CMP CMN,
+    /// whose encodings fix bit 20 instead of naming it S (so `setFlags` is false for them).
+    @inlinable
+    static func writesFlags(_ i: Instruction) -> Bool {
+        i.setFlags || (i.word >> 23) & 3 == 2
+    }
 
     @inlinable
     static func dataProcessing<E: Emitter>(_ i: Instruction, _ op2: E.Value, _ shiftCarry: E.Flag, _ e: E) {
