@@ -14,7 +14,8 @@
 # Assembly guests (guests/asm/NAME.S, no libc, -nostdlib -static) are built once, as
 # NAME.static.v5 or NAME.static.v7 according to their "@ ARCH: armv7-a" line (default armv5te).
 #
-# Bad-input fixtures (guests/bad/*.S) go to guests/build/bad/.
+# Bad-input fixtures go to guests/build/bad/: thumb_entry (Thumb entry point), bigendian
+# (-mbig-endian), relocatable.o (an ET_REL object, not an executable).
 #
 # Environment: CROSS_CC (default arm-linux-gnueabi-gcc), JOBS (default nproc),
 # GUESTS_OUT (default guests/build).
@@ -117,6 +118,10 @@ if stale "$OUT/bad/thumb_entry" "$HERE/bad/thumb_entry.S" "$SELF"; then
 else uptodate=$((uptodate + 1)); fi
 if stale "$OUT/bad/bigendian" "$HERE/bad/bigendian.S" "$SELF"; then
     spawn "$OUT/bad/bigendian" "$CC" "${ASFLAGS[@]}" -mbig-endian "$HERE/bad/bigendian.S"
+else uptodate=$((uptodate + 1)); fi
+
+if stale "$OUT/bad/relocatable.o" "$HERE/asm/asm_hello.S" "$SELF"; then
+    spawn "$OUT/bad/relocatable.o" "$CC" -c -march=armv5te -marm "$HERE/asm/asm_hello.S"
 else uptodate=$((uptodate + 1)); fi
 
 while ((running > 0)); do
