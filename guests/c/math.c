@@ -28,7 +28,7 @@ int main(void) {
     double m = frexp(1234.5, &e);
     printf("%g * 2^%d, ldexp=%g\n", m, e, ldexp(m, e));
     double pi = 0;
-    for (int k = 0; k < 100000; k++) pi += (k % 2 ? -4.0 : 4.0) / (2 * k + 1);
+    for (int k = 0; k < 20000; k++) pi += (k % 2 ? -4.0 : 4.0) / (2 * k + 1);
     printf("leibniz pi=%.10f\n", pi);
     volatile float a = 16777216.0f;
     printf("float rounding: %.1f %.1f\n", (double)(a + 1.0f), (double)(a + 2.0f));
