@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "isomorph", targets: ["isomorph"]),
+        .executable(name: "isomorph-difftest", targets: ["isomorph-difftest"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -33,10 +34,17 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "isomorph", dependencies: ["IsomorphCLI"]),
+        // Differential ISA testing against qemu-arm (issue 3): generator, harness, runners.
+        .target(name: "DiffTest", dependencies: ["ARM", "Memory", "Interpreter"]),
+        .executableTarget(name: "isomorph-difftest", dependencies: [
+            "DiffTest", "Engine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .testTarget(name: "ARMTests", dependencies: ["ARM"]),
         .testTarget(name: "InterpreterTests", dependencies: ["ARM", "Interpreter", "Memory", "Semantics"]),
         .testTarget(name: "LinuxTests", dependencies: ["Linux", "Memory", "ARM"]),
         .testTarget(name: "EndToEndTests", dependencies: ["IsomorphCLI"]),
+        .testTarget(name: "DiffTestTests", dependencies: ["DiffTest", "ARM"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,173 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import ARM
+import Interpreter
+import Memory
+
+/// What one run of a harness ELF produced.
+public struct RunResult: Sendable {
+    /// Records by sequence index, in the order written.
+    public var records: [(index: Int, state: FinalState)]
+    /// How the process ended: "exit 0", "signal 4 (SIGILL)", "timeout", …
+    public var termination: String
+    public var stderr: String
+    public var exitedCleanly: Bool { termination == "exit 0" }
+
+    public func state(_ index: Int) -> FinalState? { records.first { $0.index == index }?.state }
+}
+
+/// Something that runs a harness ELF: qemu-arm, or Isomorph on one tier.
+public protocol GuestRunner: Sendable {
+    var name: String { get }
+    func run(_ image: GuestImage, elfPath: String) throws -> RunResult
+}
+
+/// A runner that executes a host program on the ELF file and reads its stdout.
+public struct ProcessRunner: GuestRunner {
+    public let name: String
+    public let executable: String
+    public let arguments: [String]
+    public let timeout: Double
+
+    public init(name: String, executable: String, arguments: [String], timeout: Double = 300) {
+        self.name = name; self.executable = executable; self.arguments = arguments; self.timeout = timeout
+    }
+
+    /// qemu-arm as the reference: a Cortex-A15, an ARMv7-A core with the integer divide
+    /// instructions in ARM state, the core the design's system mode also models.
+    public static func qemu(path: String = "/usr/bin/qemu-arm") -> ProcessRunner {
+        ProcessRunner(name: "qemu-arm", executable: path, arguments: ["-cpu", "cortex-a15"])
+    }
+
+    /// The `isomorph` executable on a tier.
+    public static func isomorph(path: String, tier: String) -> ProcessRunner {
+        ProcessRunner(name: "isomorph --tier \(tier)", executable: path, arguments: ["run", "--tier", tier])
+    }
+
+    public func run(_ image: GuestImage, elfPath: String) throws -> RunResult {
+        let dir = (elfPath as NSString).deletingLastPathComponent
+        let tag = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let outPath = dir + "/out-\(tag)", errPath = dir + "/err-\(tag)"
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: outPath); try? FileManager.default.removeItem(atPath: errPath) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments + [elfPath]
+        p.standardOutput = FileHandle(forWritingAtPath: outPath)
+        p.standardError = FileHandle(forWritingAtPath: errPath)
+        p.standardInput = FileHandle.nullDevice
+        let done = DispatchSemaphore(value: 0)
+        p.terminationHandler = { _ in done.signal() }
+        try p.run()
+        var timedOut = false
+        if done.wait(timeout: .now() + timeout) == .timedOut {
+            timedOut = true
+            kill(p.processIdentifier, SIGKILL)
+            done.wait()
+        }
+        let out = [UInt8]((try? Data(contentsOf: URL(fileURLWithPath: outPath))) ?? Data())
+        let err = String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data(), as: UTF8.self)
+        let termination: String
+        if timedOut {
+            termination = "timeout after \(Int(timeout)) s"
+        } else if p.terminationReason == .uncaughtSignal {
+            termination = "signal \(p.terminationStatus)\(signalName(p.terminationStatus))"
+        } else {
+            let s = p.terminationStatus
+            termination = s > 128 && s < 160 ? "exit \(s) (signal \(s - 128)\(signalName(s - 128)))" : "exit \(s)"
+        }
+        return RunResult(records: Harness.parse(out), termination: termination, stderr: err)
+    }
+}
+
+func signalName(_ s: Int32) -> String {
+    switch s {
+    case SIGILL: return " SIGILL"
+    case SIGSEGV: return " SIGSEGV"
+    case SIGBUS: return " SIGBUS"
+    case SIGTRAP: return " SIGTRAP"
+    case SIGKILL: return " SIGKILL"
+    case SIGABRT: return " SIGABRT"
+    default: return ""
+    }
+}
+
+/// Runs the image on Isomorph's interpreter inside this process: the image's segments are
+/// mapped directly and the harness's three syscalls (write, set_tls, exit_group) are served
+/// here. Faster than a process per run, and needs no `isomorph` binary (the regression test
+/// uses it); the Linux layer is exercised by the process runner.
+public struct InProcessInterpreterRunner: GuestRunner {
+    public let name = "isomorph --tier interp (in-process)"
+    /// Guest instructions allowed before the run counts as hung.
+    public var maxBlocks = 400_000_000
+
+    public init() {}
+
+    public func run(_ image: GuestImage, elfPath: String) throws -> RunResult {
+        let memory = try AddressSpace()
+        for s in image.segments {
+            var prot: Protection = []
+            if s.readable { prot.insert(.read) }
+            if s.writable { prot.insert(.write) }
+            if s.executable { prot.insert(.exec) }
+            memory.map(s.address, length: max(s.memorySize, UInt32(s.bytes.count)), protection: prot)
+            s.bytes.withUnsafeBytes { memory.poke(s.address, $0) }
+        }
+        let interpreter = Interpreter(memory: memory)
+        let cpu = UnsafeMutablePointer<CPUState>.allocate(capacity: 1)
+        cpu.initialize(to: CPUState())
+        defer { cpu.deinitialize(count: 1); cpu.deallocate() }
+        cpu.pointee.pc = image.entry
+        var output: [UInt8] = []
+        var termination = "timeout (block budget exhausted)"
+        let slice = 1 << 16
+        var blocks = 0
+        run: while blocks < maxBlocks {
+            let stop = interpreter.run(cpu, maxBlocks: slice)
+            switch stop {
+            case .budgetExhausted:
+                blocks += slice
+            case .supervisorCall:
+                let r0 = cpu.pointee[0], r1 = cpu.pointee[1], r2 = cpu.pointee[2]
+                switch cpu.pointee[7] {
+                case 4:
+                    guard memory.check(r1, length: r2, .read) else { termination = "bad write buffer"; break run }
+                    let p = memory.host(r1)
+                    output += UnsafeRawBufferPointer(start: p, count: Int(r2))
+                    cpu.pointee[0] = r2
+                case 0xF_0005:
+                    cpu.pointee.tpidruro = r0
+                    cpu.pointee[0] = 0
+                case 1, 248:
+                    termination = "exit \(Int32(bitPattern: r0))"
+                    break run
+                default:
+                    termination = "unexpected syscall \(cpu.pointee[7])"
+                    break run
+                }
+            case .undefined(let word, let reason):
+                termination = "signal 4 SIGILL (pc 0x\(String(cpu.pointee.pc, radix: 16)), word 0x\(String(word, radix: 16)): \(reason))"
+                break run
+            case .dataFault(let f):
+                termination = "signal 11 SIGSEGV (pc 0x\(String(cpu.pointee.pc, radix: 16)), \(f.isWrite ? "write" : "read") 0x\(String(f.address, radix: 16)))"
+                break run
+            case .fetchFault(let f):
+                termination = "signal 11 SIGSEGV (fetch from 0x\(String(f.address, radix: 16)))"
+                break run
+            case .breakpoint:
+                termination = "signal 5 SIGTRAP"
+                break run
+            case .thumb:
+                termination = "signal 4 SIGILL (branch to Thumb at 0x\(String(cpu.pointee.pc, radix: 16)))"
+                break run
+            case .kernelHelper:
+                termination = "signal 11 SIGSEGV (kernel helper page)"
+                break run
+            }
+        }
+        return RunResult(records: Harness.parse(output), termination: termination, stderr: "")
+    }
+}
