@@ -21,6 +21,10 @@ public struct CPUState {
     /// Local exclusive monitor for LDREX/STREX: the marked address, and whether it is open.
     public var exclusiveAddress: UInt32 = 0
     public var exclusiveOpen: UInt32 = 0
+    /// Loop iterations compiled code may still run without returning to the dispatcher, so
+    /// signals are delivered even to a guest spinning in a compiled loop. The dispatcher
+    /// refills it.
+    public var loopBudget: UInt32 = 0
 
     public init() {}
 
@@ -30,7 +34,8 @@ public struct CPUState {
         public static let cpsrControl = 72
         public static let tpidruro = 76, tpidrurw = 80
         public static let exclusiveAddress = 84, exclusiveOpen = 88
-        public static let size = 92
+        public static let loopBudget = 92
+        public static let size = 96
     }
 
     @inline(__always)

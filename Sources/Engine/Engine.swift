@@ -3,12 +3,29 @@ import Glibc
 #endif
 import ARM
 import Interpreter
+import JIT
+import Lifter
 import Linux
 import Memory
 
 /// Which execution tier runs guest code.
 public enum Tier: String, CaseIterable, Sendable {
+    /// Everything interpreted.
     case interp
+    /// Hot blocks compiled by LLVM on a background thread; the rest interpreted.
+    case jit
+}
+
+/// How the JIT tier behaves.
+public struct JITOptions: Sendable {
+    /// Executions of a block before it is compiled.
+    public var threshold: UInt32 = 50
+    /// Compile on the guest's thread, so compiled code runs from the next dispatch (testing).
+    public var synchronous = false
+    /// Intermediate forms to print on stderr, and for which region (nil: all).
+    public var dumpStages: Set<DumpStage> = []
+    public var dumpAddress: UInt32?
+    public init() {}
 }
 
 /// How a guest run ended.
@@ -33,6 +50,24 @@ public struct RunStatistics: Sendable {
     public var syscalls = 0
     public var exitStatus: Int32 = 0
     public var tier = Tier.interp
+    public var jit = JITStatistics()
+}
+
+/// What the JIT tier did.
+public struct JITStatistics: Sendable {
+    public var blocksCompiled = 0
+    /// Hot blocks whose first instruction the lifter leaves to the interpreter.
+    public var blocksNotCompilable = 0
+    public var compileFailures = 0
+    /// Compiled results dropped because the guest code changed while they were compiled.
+    public var staleResults = 0
+    public var compileSeconds = 0.0
+    /// Calls of compiled code from the dispatcher, and how many of them handed an instruction
+    /// back to the interpreter (faults, page-crossing or code-page accesses, exceptions).
+    public var dispatches: UInt64 = 0
+    public var exitsToInterpreter: UInt64 = 0
+    public var translationInvalidations = 0
+    public var firstFailure: String?
 }
 
 /// The run loop: executes the guest on the chosen tier and hands syscalls, faults, signals and
@@ -43,12 +78,23 @@ public final class Engine {
     public let interpreter: Interpreter
     public let tier: Tier
     let cpu: UnsafeMutablePointer<CPUState>
+    /// The JIT tier's parts (nil when interpreting only).
+    let compileService: CompileService?
+    let translations = TranslationCache()
+    var jitStatistics = JITStatistics()
+    /// Bumped at every code invalidation, so compilations of changed code are dropped.
+    var invalidationEpoch: UInt64 = 0
+    /// Regions submitted and not yet finished, and blocks that will never compile.
+    var pendingRegions: Set<UInt32> = []
+    var notCompilable: Set<UInt32> = []
 
     /// Blocks run between checks for pending signals.
     static let blocksPerSlice = 1024
+    /// Iterations a compiled loop may run per dispatch before signals are checked.
+    static let loopBudget: UInt32 = 1 << 16
 
     public init(program: String, arguments: [String], environment: [String],
-                options: LinuxOptions, tier: Tier) throws {
+                options: LinuxOptions, tier: Tier, jit jitOptions: JITOptions = JITOptions()) throws {
         memory = try AddressSpace()
         process = LinuxProcess(memory: memory, options: options)
         interpreter = Interpreter(memory: memory)
@@ -62,8 +108,30 @@ public final class Engine {
            interp.path.hasPrefix(LoaderLayout.defaultSysroot + "/") {
             process.options.sysroot = LoaderLayout.defaultSysroot
         }
-        memory.codeInvalidated = { [unowned interpreter] address, length in
+        if tier == .jit {
+            let compiler = try JITCompiler()
+            compiler.dumpStages = jitOptions.dumpStages
+            compiler.dumpAddress = jitOptions.dumpAddress
+            compileService = CompileService(compiler: compiler, synchronous: jitOptions.synchronous)
+        } else {
+            compileService = nil
+        }
+        memory.codeInvalidated = { [unowned self] address, length in
             interpreter.invalidate(address, length)
+            translations.invalidate(address, length)
+            invalidationEpoch &+= 1
+        }
+        if let service = compileService {
+            interpreter.hotThreshold = max(1, jitOptions.threshold)
+            interpreter.onHotBlock = { [unowned self] start, instructions in
+                submitHotBlock(start, instructions, to: service)
+            }
+            process.kernel.beforeFork.append { service.prepareForFork() }
+            process.kernel.afterForkParent.append { service.parentAfterFork() }
+            process.kernel.afterForkChild.append { [unowned self] in
+                service.childAfterFork()
+                pendingRegions.removeAll()
+            }
         }
     }
 
@@ -79,7 +147,77 @@ public final class Engine {
         s.blockInvalidations = interpreter.invalidations
         s.syscalls = process.syscallCount
         s.tier = tier
+        s.jit = jitStatistics
+        s.jit.translationInvalidations = translations.invalidations
         return s
+    }
+
+    // MARK: JIT tier
+
+    private func submitHotBlock(_ start: UInt32, _ instructions: [Instruction], to service: CompileService) {
+        guard !pendingRegions.contains(start), !notCompilable.contains(start), translations.lookup(start) == nil else { return }
+        let region = Lifter.region(start: start, block: instructions)
+        if region.instructions.isEmpty {
+            notCompilable.insert(start)
+            jitStatistics.blocksNotCompilable += 1
+            return
+        }
+        pendingRegions.insert(start)
+        service.submit(region, epoch: invalidationEpoch)
+    }
+
+    /// Installs finished compilations whose code has not changed since submission.
+    private func installCompiled(from service: CompileService) {
+        for done in service.drain() {
+            pendingRegions.remove(done.region.start)
+            jitStatistics.compileSeconds += done.seconds
+            guard let f = done.function else {
+                jitStatistics.compileFailures += 1
+                notCompilable.insert(done.region.start)
+                if jitStatistics.firstFailure == nil { jitStatistics.firstFailure = done.failure }
+                continue
+            }
+            if done.epoch != invalidationEpoch {
+                jitStatistics.staleResults += 1
+                continue
+            }
+            translations.insert(start: done.region.start, end: done.region.end, function: f)
+            jitStatistics.blocksCompiled += 1
+        }
+    }
+
+    /// One slice on the JIT tier: compiled code where there is some, the interpreter elsewhere.
+    private func stepJIT(_ service: CompileService) -> LinuxOutcome {
+        installCompiled(from: service)
+        let state = UnsafeMutableRawPointer(cpu)
+        let base = memory.base
+        let flags = UnsafeRawPointer(memory.pageFlags)
+        for _ in 0..<Engine.blocksPerSlice {
+            guard let f = translations.lookup(cpu.pointee.pc) else {
+                let stop = interpreter.run(cpu, maxBlocks: 1)
+                if stop == .budgetExhausted { continue }
+                return handle(stop)
+            }
+            jitStatistics.dispatches &+= 1
+            cpu.pointee.loopBudget = Engine.loopBudget
+            switch CompiledExit(rawValue: f(state, base, flags)) {
+            case .branch?:
+                continue
+            case .supervisorCall?:
+                return process.handleSyscall(&cpu.pointee)
+            case .interpret?:
+                jitStatistics.exitsToInterpreter &+= 1
+                let stop = interpreter.run(cpu, maxBlocks: 1)
+                if stop == .budgetExhausted { continue }
+                return handle(stop)
+            case .thumb?:
+                cpu.pointee.pc &= ~1
+                return handle(.thumb)
+            case nil:
+                preconditionFailure("compiled code returned an unknown exit")
+            }
+        }
+        return .resume
     }
 
     /// Runs the guest until it exits or dies of a signal.
@@ -102,7 +240,12 @@ public final class Engine {
 
     /// One slice of guest execution and the handling of what stopped it.
     private func step() -> LinuxOutcome {
-        let stop = interpreter.run(cpu, maxBlocks: Engine.blocksPerSlice)
+        if let service = compileService { return stepJIT(service) }
+        return handle(interpreter.run(cpu, maxBlocks: Engine.blocksPerSlice))
+    }
+
+    /// Hands what stopped the interpreter to the Linux layer.
+    private func handle(_ stop: Interpreter.Stop) -> LinuxOutcome {
         let pc = cpu.pointee.pc
         switch stop {
         case .budgetExhausted:

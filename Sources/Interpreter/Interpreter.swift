@@ -14,6 +14,8 @@ public final class Interpreter {
         let end: UInt32
         /// The word after the instructions, when it does not decode (executing it is UNDEFINED).
         let undefinedWord: UInt32?
+        /// Executions so far, counted while a hot-block threshold is set.
+        var heat: UInt32 = 0
         init(start: UInt32, instructions: ContiguousArray<Instruction>, end: UInt32, undefinedWord: UInt32?) {
             self.start = start; self.end = end; self.undefinedWord = undefinedWord
             self.instructions = .allocate(capacity: instructions.count)
@@ -54,6 +56,11 @@ public final class Interpreter {
     private static let lookupSize = 1 << 13
     private var lookup: ContiguousArray<Block?> = ContiguousArray(repeating: nil, count: Interpreter.lookupSize)
     private let exitRecord: UnsafeMutablePointer<ExitRecord>
+
+    /// After this many executions of a block, `onHotBlock` is told (0: never). The JIT tier
+    /// compiles such blocks.
+    public var hotThreshold: UInt32 = 0
+    public var onHotBlock: ((UInt32, [Instruction]) -> Void)?
 
     /// Statistics.
     public private(set) var instructionCount: UInt64 = 0
@@ -169,6 +176,10 @@ public final class Interpreter {
                 case .success(let decoded): b = decoded
                 case .failure(let fault): return .fetchFault(fault)
                 }
+            }
+            if hotThreshold != 0 {
+                b.heat &+= 1
+                if b.heat == hotThreshold { onHotBlock?(b.start, Array(b.instructions)) }
             }
             var address = pc
             var executed: UInt64 = 0

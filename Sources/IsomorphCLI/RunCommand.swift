@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ArgumentParser
 import Engine
+import JIT
 import Linux
 
 /// `isomorph run [options] PROGRAM [ARGS...]`, with qemu-arm's option names where it has one.
@@ -33,6 +34,18 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Execution tier: \(Tier.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "tier"))
     var tier: String = Tier.interp.rawValue
 
+    @Option(name: .customLong("jit-threshold"), help: ArgumentHelp("Executions of a block before the JIT compiles it.", valueName: "n"))
+    var jitThreshold: UInt32 = JITOptions().threshold
+
+    @Flag(name: .customLong("jit-sync"), help: "Compile hot blocks on the guest's thread instead of in the background (for testing).")
+    var jitSynchronous = false
+
+    @Option(name: .customLong("dump-ir"), help: ArgumentHelp("Print each compiled region's IR or code on stderr: any of lift, opt, asm, comma-separated.", valueName: "stages"))
+    var dumpIR: String?
+
+    @Option(name: .customLong("dump-ir-pc"), help: ArgumentHelp("With --dump-ir, only the region starting at this hex address.", valueName: "hex"))
+    var dumpIRAddress: String?
+
     @Option(name: .customLong("stats-json"), help: ArgumentHelp("Write run statistics as JSON to this file.", valueName: "file"))
     var statsJSON: String?
 
@@ -46,9 +59,26 @@ struct RunCommand: ParsableCommand {
         guard Tier(rawValue: tier) != nil else {
             throw ValidationError("unknown tier '\(tier)' (choose from \(Tier.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
+        if jitThreshold == 0 { throw ValidationError("--jit-threshold must be at least 1") }
+        _ = try dumpStages()
+        if let a = dumpIRAddress, UInt32(a.hasPrefix("0x") ? String(a.dropFirst(2)) : a, radix: 16) == nil {
+            throw ValidationError("--dump-ir-pc must be a hex address, got '\(a)'")
+        }
         for assignment in setEnvironment where !assignment.contains("=") {
             throw ValidationError("-E needs VAR=VALUE, got '\(assignment)'")
         }
+    }
+
+    func dumpStages() throws -> Set<DumpStage> {
+        guard let dumpIR else { return [] }
+        var stages: Set<DumpStage> = []
+        for name in dumpIR.split(separator: ",") {
+            guard let stage = DumpStage(rawValue: String(name)) else {
+                throw ValidationError("unknown --dump-ir stage '\(name)' (choose from lift, opt, asm)")
+            }
+            stages.insert(stage)
+        }
+        return stages
     }
 
     func run() throws {
@@ -61,8 +91,13 @@ struct RunCommand: ParsableCommand {
         let guestArguments = [argv0 ?? program] + arguments
         let engine: Engine
         do {
+            var jit = JITOptions()
+            jit.threshold = jitThreshold
+            jit.synchronous = jitSynchronous
+            jit.dumpStages = try dumpStages()
+            jit.dumpAddress = dumpIRAddress.flatMap { UInt32($0.hasPrefix("0x") ? String($0.dropFirst(2)) : $0, radix: 16) }
             engine = try Engine(program: program, arguments: guestArguments, environment: environment,
-                                options: options, tier: Tier(rawValue: tier)!)
+                                options: options, tier: Tier(rawValue: tier)!, jit: jit)
         } catch {
             fail("\(error)", status: 1)
         }
@@ -87,7 +122,8 @@ struct RunCommand: ParsableCommand {
         var prefix = [ProcessEnvironment.executablePath(), "run"]
         if let sysroot { prefix += ["-L", sysroot] }
         if strace { prefix.append("--strace") }
-        prefix += ["--tier", tier]
+        prefix += ["--tier", tier, "--jit-threshold", String(jitThreshold)]
+        if jitSynchronous { prefix.append("--jit-sync") }
         return prefix
     }
 }

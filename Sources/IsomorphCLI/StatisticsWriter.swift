@@ -13,10 +13,37 @@ enum StatisticsWriter {
           "blocks_decoded": \(s.blocksDecoded),
           "block_invalidations": \(s.blockInvalidations),
           "syscalls": \(s.syscalls),
-          "exit_status": \(s.exitStatus)
+          "exit_status": \(s.exitStatus),
+          "jit": {
+            "blocks_compiled": \(s.jit.blocksCompiled),
+            "blocks_not_compilable": \(s.jit.blocksNotCompilable),
+            "compile_failures": \(s.jit.compileFailures),
+            "stale_results": \(s.jit.staleResults),
+            "llvm_compile_seconds": \(s.jit.compileSeconds),
+            "dispatches": \(s.jit.dispatches),
+            "exits_to_interpreter": \(s.jit.exitsToInterpreter),
+            "translation_invalidations": \(s.jit.translationInvalidations),
+            "first_failure": \(s.jit.firstFailure.map(quoted) ?? "null")
+          }
         }
 
         """
+    }
+
+    /// A JSON string literal.
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            default:
+                if scalar.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16) }
+                else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out + "\""
     }
 
     static func write(_ s: RunStatistics, to path: String) {

@@ -1,0 +1,137 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLLVM
+import Lifter
+
+/// A failure to set up LLVM or to compile a region.
+public struct JITError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+
+    /// Consumes an LLVMErrorRef.
+    init(_ what: String, _ error: LLVMErrorRef) {
+        let message = LLVMGetErrorMessage(error)
+        description = "\(what): \(message.map { String(cString: $0) } ?? "unknown LLVM error")"
+        LLVMDisposeErrorMessage(message)
+    }
+}
+
+/// Which intermediate forms `--dump-ir` prints.
+public enum DumpStage: String, CaseIterable, Sendable {
+    case lift, opt, asm
+}
+
+/// Compiles regions to host code with LLVM: lift, optimise at O2, emit an object for the host
+/// CPU, link it into one shared ORC LLJIT and look the function up. One instance per process;
+/// `compile` must be called from one thread at a time (each compile makes its own LLVMContext).
+public final class JITCompiler {
+    let jit: LLVMOrcLLJITRef
+    let dylib: LLVMOrcJITDylibRef
+    let targetMachine: LLVMTargetMachineRef
+    let triple: String
+    /// The host CPU and its features: part of any future cache key (DESIGN.md).
+    public let hostCPU: String
+    public let hostFeatures: String
+    public var dumpStages: Set<DumpStage> = []
+    /// Dump only the region starting here (nil: all).
+    public var dumpAddress: UInt32?
+    private var nextFunction = 0
+
+    public init() throws(JITError) {
+        LLVMInitializeX86TargetInfo()
+        LLVMInitializeX86Target()
+        LLVMInitializeX86TargetMC()
+        LLVMInitializeX86AsmPrinter()
+        var created: LLVMOrcLLJITRef?
+        if let error = LLVMOrcCreateLLJIT(&created, nil) { throw JITError("cannot create the LLVM JIT", error) }
+        jit = created!
+        dylib = LLVMOrcLLJITGetMainJITDylib(jit)
+        triple = String(cString: LLVMOrcLLJITGetTripleString(jit))
+        let cpuName = LLVMGetHostCPUName()!, features = LLVMGetHostCPUFeatures()!
+        hostCPU = String(cString: cpuName)
+        hostFeatures = String(cString: features)
+        var target: LLVMTargetRef?
+        var message: UnsafeMutablePointer<CChar>?
+        guard LLVMGetTargetFromTriple(triple, &target, &message) == 0, let target else {
+            let text = message.map { String(cString: $0) } ?? "unknown target"
+            LLVMDisposeMessage(message)
+            throw JITError("no LLVM target for \(triple): \(text)")
+        }
+        // PIC and the small code model match what JITLink expects on x86-64 ELF (DESIGN.md).
+        targetMachine = LLVMCreateTargetMachine(target, triple, cpuName, features,
+                                                LLVMCodeGenLevelDefault, LLVMRelocPIC, LLVMCodeModelSmall)
+        LLVMDisposeMessage(cpuName)
+        LLVMDisposeMessage(features)
+    }
+
+    /// The compiled function for `region`, or why it could not be compiled.
+    public func compile(_ region: Region) -> Result<CompiledFunction, JITError> {
+        nextFunction += 1
+        let name = "isomorph_\(String(region.start, radix: 16))_\(nextFunction)"
+        let context = LLVMContextCreate()!
+        defer { LLVMContextDispose(context) }
+        let module = LLVMModuleCreateWithNameInContext(name, context)!
+        var moduleOwned = true
+        defer { if moduleOwned { LLVMDisposeModule(module) } }
+        LLVMSetTarget(module, triple)
+        let layout = LLVMCreateTargetDataLayout(targetMachine)
+        LLVMSetModuleDataLayout(module, layout)
+        LLVMDisposeTargetData(layout)
+
+        Lifter.lift(region, into: module, context: context, name: name)
+        let dumping = dumpAddress == nil || dumpAddress == region.start
+        if dumping && dumpStages.contains(.lift) { dump("lifted IR", region, module: module) }
+        var message: UnsafeMutablePointer<CChar>?
+        if LLVMVerifyModule(module, LLVMReturnStatusAction, &message) != 0 {
+            let text = message.map { String(cString: $0) } ?? ""
+            LLVMDisposeMessage(message)
+            return .failure(JITError("lifted IR for 0x\(String(region.start, radix: 16)) is invalid: \(text.prefix(300))"))
+        }
+        LLVMDisposeMessage(message)
+        let options = LLVMCreatePassBuilderOptions()
+        defer { LLVMDisposePassBuilderOptions(options) }
+        if let error = LLVMRunPasses(module, "default<O2>", targetMachine, options) {
+            return .failure(JITError("optimisation failed", error))
+        }
+        if dumping && dumpStages.contains(.opt) { dump("optimised IR", region, module: module) }
+        if dumping && dumpStages.contains(.asm) {
+            var asmBuffer: LLVMMemoryBufferRef?
+            if LLVMTargetMachineEmitToMemoryBuffer(targetMachine, module, LLVMAssemblyFile, &message, &asmBuffer) == 0, let asmBuffer {
+                let text = String(decoding: UnsafeRawBufferPointer(start: LLVMGetBufferStart(asmBuffer),
+                                                                   count: LLVMGetBufferSize(asmBuffer)), as: UTF8.self)
+                emitDump("host assembly", region, text)
+                LLVMDisposeMemoryBuffer(asmBuffer)
+            }
+        }
+        var object: LLVMMemoryBufferRef?
+        if LLVMTargetMachineEmitToMemoryBuffer(targetMachine, module, LLVMObjectFile, &message, &object) != 0 {
+            let text = message.map { String(cString: $0) } ?? ""
+            LLVMDisposeMessage(message)
+            return .failure(JITError("code generation failed: \(text)"))
+        }
+        LLVMDisposeModule(module)
+        moduleOwned = false
+        // The JIT takes ownership of the object buffer.
+        if let error = LLVMOrcLLJITAddObjectFile(jit, dylib, object) {
+            return .failure(JITError("linking the compiled object failed", error))
+        }
+        var address: LLVMOrcExecutorAddress = 0
+        if let error = LLVMOrcLLJITLookup(jit, &address, name) {
+            return .failure(JITError("compiled function \(name) not found", error))
+        }
+        return .success(unsafeBitCast(UInt(address), to: CompiledFunction.self))
+    }
+
+    private func dump(_ what: String, _ region: Region, module: LLVMModuleRef) {
+        let text = LLVMPrintModuleToString(module)!
+        emitDump(what, region, String(cString: text))
+        LLVMDisposeMessage(text)
+    }
+
+    private func emitDump(_ what: String, _ region: Region, _ text: String) {
+        let header = "; isomorph: \(what) of the region at 0x\(String(region.start, radix: 16)) (\(region.instructions.count) instructions)\n"
+        let all = header + text + "\n"
+        _ = all.withCString { fputs($0, stderr) }
+    }
+}

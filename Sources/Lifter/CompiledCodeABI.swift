@@ -1,0 +1,27 @@
+import ARM
+
+/// The contract between compiled blocks and the engine (DESIGN.md convention 4).
+///
+/// A compiled region is a C-convention function
+///     uint32_t f(CPUState *cpu, uint8_t *guestBase, const uint8_t *pageFlags)
+/// It reads and writes guest registers through `cpu` (layout pinned by `CPUState.Offsets`),
+/// guest memory at `guestBase + address`, and checks each access against the guest page
+/// permissions in `pageFlags`. It embeds no host address, so an object can be cached and
+/// loaded into another process. On return cpu.r15 holds the guest pc to continue at and the
+/// result says why it returned.
+public enum CompiledExit: UInt32, Sendable {
+    /// Control left the region (a branch, or the end of the region): continue at cpu.pc.
+    case branch = 0
+    /// An SVC: cpu.pc is after it.
+    case supervisorCall = 1
+    /// The instruction at cpu.pc needs the interpreter: a memory access that faults, crosses a
+    /// page or hits a page holding code, or an exception. The state is as before that
+    /// instruction, so the interpreter re-executes it and reports precisely.
+    case interpret = 2
+    /// A branch to Thumb code: cpu.pc holds the target with bit 0 set.
+    case thumb = 3
+}
+
+/// (cpu, guestBase, pageFlags) -> CompiledExit raw value.
+public typealias CompiledFunction = @convention(c) (
+    UnsafeMutableRawPointer, UnsafeMutableRawPointer, UnsafeRawPointer) -> UInt32

@@ -1,0 +1,333 @@
+import ARM
+import CLLVM
+import Memory
+import Semantics
+
+/// `Emitter` over LLVM values: instantiating `Semantics` with it emits IR. Guest registers and
+/// flags live in allocas, loaded from the CPU state on entry and stored back at every exit;
+/// SROA turns them into SSA values, so a register is read from memory once per region and dead
+/// flag computations disappear.
+public final class LLVMEmitter: Emitter {
+    public struct Value { public let ref: LLVMValueRef }
+    public struct Flag { public let ref: LLVMValueRef }
+    public typealias Failure = Never
+
+    public var currentPC: UInt32 = 0
+
+    let context: LLVMContextRef
+    let module: LLVMModuleRef
+    let builder: LLVMBuilderRef
+    public let function: LLVMValueRef
+    let i1: LLVMTypeRef, i8: LLVMTypeRef, i16: LLVMTypeRef, i32: LLVMTypeRef, i64: LLVMTypeRef, ptr: LLVMTypeRef
+    let cpu: LLVMValueRef, guestBase: LLVMValueRef, pageFlags: LLVMValueRef
+    private var registers: [LLVMValueRef] = []
+    private var flags: [LLVMValueRef] = []
+    private var ge: LLVMValueRef! = nil
+    /// The region's first instruction and its block: a branch back to it loops inside the
+    /// compiled code (while `CPUState.loopBudget` lasts) instead of leaving it.
+    private let regionStart: UInt32
+    private var body: LLVMBasicBlockRef! = nil
+
+    /// Creates `name` in `module` with the compiled-code ABI and positions at its body.
+    public init(context: LLVMContextRef, module: LLVMModuleRef, name: String, regionStart: UInt32) {
+        self.regionStart = regionStart
+        self.context = context
+        self.module = module
+        builder = LLVMCreateBuilderInContext(context)
+        i1 = LLVMInt1TypeInContext(context)
+        i8 = LLVMInt8TypeInContext(context)
+        i16 = LLVMInt16TypeInContext(context)
+        i32 = LLVMInt32TypeInContext(context)
+        i64 = LLVMInt64TypeInContext(context)
+        ptr = LLVMPointerTypeInContext(context, 0)
+        var params: [LLVMTypeRef?] = [ptr, ptr, ptr]
+        let type = LLVMFunctionType(i32, &params, 3, 0)
+        function = LLVMAddFunction(module, name, type)
+        cpu = LLVMGetParam(function, 0)
+        guestBase = LLVMGetParam(function, 1)
+        pageFlags = LLVMGetParam(function, 2)
+        // The three pointers never alias one another (CPU state, guest memory, page table).
+        let noalias = LLVMGetEnumAttributeKindForName("noalias", 7)
+        for index in 1...3 {
+            LLVMAddAttributeAtIndex(function, UInt32(index), LLVMCreateEnumAttribute(context, noalias, 0))
+        }
+        let nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8)
+        LLVMAddAttributeAtIndex(function, UInt32(bitPattern: -1), LLVMCreateEnumAttribute(context, nounwind, 0))
+
+        let entry = LLVMAppendBasicBlockInContext(context, function, "entry")
+        LLVMPositionBuilderAtEnd(builder, entry)
+        for r in 0..<15 {
+            let slot = LLVMBuildAlloca(builder, i32, "r\(r)")!
+            LLVMBuildStore(builder, LLVMBuildLoad2(builder, i32, statePointer(4 * r), ""), slot)
+            registers.append(slot)
+        }
+        for f in 0..<5 {
+            let slot = LLVMBuildAlloca(builder, i1, "flag\(f)")!
+            let byte = LLVMBuildLoad2(builder, i8, statePointer(CPUState.Offsets.n + f), "")
+            LLVMBuildStore(builder, LLVMBuildICmp(builder, LLVMIntNE, byte, LLVMConstInt(i8, 0, 0), ""), slot)
+            flags.append(slot)
+        }
+        ge = LLVMBuildAlloca(builder, i32, "ge")
+        LLVMBuildStore(builder, LLVMBuildZExt(builder, LLVMBuildLoad2(builder, i8, statePointer(CPUState.Offsets.ge), ""), i32, ""), ge)
+        body = LLVMAppendBasicBlockInContext(context, function, "body")
+        LLVMBuildBr(builder, body)
+        LLVMPositionBuilderAtEnd(builder, body)
+    }
+
+    deinit { LLVMDisposeBuilder(builder) }
+
+    // MARK: Helpers
+
+    private func statePointer(_ offset: Int) -> LLVMValueRef {
+        var index: [LLVMValueRef?] = [LLVMConstInt(i64, UInt64(offset), 0)]
+        return LLVMBuildInBoundsGEP2(builder, i8, cpu, &index, 1, "")
+    }
+
+    private func c32(_ v: UInt32) -> LLVMValueRef { LLVMConstInt(i32, UInt64(v), 0) }
+
+    private func intrinsic(_ name: String, _ types: [LLVMTypeRef], _ args: [LLVMValueRef]) -> LLVMValueRef {
+        let id = LLVMLookupIntrinsicID(name, name.utf8.count)
+        var paramTypes: [LLVMTypeRef?] = types
+        let declaration = LLVMGetIntrinsicDeclaration(module, id, &paramTypes, types.count)
+        let type = LLVMIntrinsicGetType(context, id, &paramTypes, types.count)
+        var arguments: [LLVMValueRef?] = args
+        return LLVMBuildCall2(builder, type, declaration, &arguments, UInt32(args.count), "")
+    }
+
+    /// Stores the guest state back, sets pc and returns `exit`; emission continues in a fresh
+    /// unreachable block, so the semantics after a branch need no special case.
+    private func exit(_ exit: CompiledExit, pc: LLVMValueRef) {
+        LLVMBuildStore(builder, pc, statePointer(4 * 15))
+        for r in 0..<15 {
+            LLVMBuildStore(builder, LLVMBuildLoad2(builder, i32, registers[r], ""), statePointer(4 * r))
+        }
+        for f in 0..<5 {
+            let bit = LLVMBuildLoad2(builder, i1, flags[f], "")
+            LLVMBuildStore(builder, LLVMBuildZExt(builder, bit, i8, ""), statePointer(CPUState.Offsets.n + f))
+        }
+        let geValue = LLVMBuildLoad2(builder, i32, ge, "")
+        LLVMBuildStore(builder, LLVMBuildTrunc(builder, geValue, i8, ""), statePointer(CPUState.Offsets.ge))
+        LLVMBuildRet(builder, c32(exit.rawValue))
+        LLVMPositionBuilderAtEnd(builder, LLVMAppendBasicBlockInContext(context, function, "after_exit"))
+    }
+
+    /// Ends the region at the current instruction, for the interpreter to execute it.
+    func exitToInterpreter() { exit(.interpret, pc: c32(currentPC)) }
+
+    /// Emits `then` only when `condition` holds at run time.
+    func conditional(_ condition: Flag, _ then: () -> Void) {
+        let taken = LLVMAppendBasicBlockInContext(context, function, "cond_taken")
+        let join = LLVMAppendBasicBlockInContext(context, function, "cond_join")
+        LLVMBuildCondBr(builder, condition.ref, taken, join)
+        LLVMPositionBuilderAtEnd(builder, taken)
+        then()
+        LLVMBuildBr(builder, join)
+        LLVMPositionBuilderAtEnd(builder, join)
+    }
+
+    /// Ends the region after the last lifted instruction.
+    func finish(fallthrough pc: UInt32) {
+        exit(.branch, pc: c32(pc))
+        LLVMBuildUnreachable(builder)
+    }
+
+    // MARK: Emitter: values and state
+
+    public func constant(_ v: UInt32) -> Value { Value(ref: c32(v)) }
+    public func constant(_ b: Bool) -> Flag { Flag(ref: LLVMConstInt(i1, b ? 1 : 0, 0)) }
+
+    public func readRegister(_ r: Int) -> Value { Value(ref: LLVMBuildLoad2(builder, i32, registers[r], "")) }
+    public func writeRegister(_ r: Int, _ v: Value) { LLVMBuildStore(builder, v.ref, registers[r]) }
+    public func readFlag(_ f: StatusFlag) -> Flag { Flag(ref: LLVMBuildLoad2(builder, i1, flags[f.rawValue], "")) }
+    public func writeFlag(_ f: StatusFlag, _ v: Flag) { LLVMBuildStore(builder, v.ref, flags[f.rawValue]) }
+    public func readGE() -> Value { Value(ref: LLVMBuildLoad2(builder, i32, ge, "")) }
+    public func writeGE(_ v: Value) { LLVMBuildStore(builder, LLVMBuildAnd(builder, v.ref, c32(0xF), ""), ge) }
+
+    // MARK: Arithmetic
+
+    public func add(_ a: Value, _ b: Value) -> Value { Value(ref: LLVMBuildAdd(builder, a.ref, b.ref, "")) }
+    public func sub(_ a: Value, _ b: Value) -> Value { Value(ref: LLVMBuildSub(builder, a.ref, b.ref, "")) }
+    public func mul(_ a: Value, _ b: Value) -> Value { Value(ref: LLVMBuildMul(builder, a.ref, b.ref, "")) }
+    public func and(_ a: Value, _ b: Value) -> Value { Value(ref: LLVMBuildAnd(builder, a.ref, b.ref, "")) }
+    public func or(_ a: Value, _ b: Value) -> Value { Value(ref: LLVMBuildOr(builder, a.ref, b.ref, "")) }
+    public func xor(_ a: Value, _ b: Value) -> Value { Value(ref: LLVMBuildXor(builder, a.ref, b.ref, "")) }
+    public func not(_ a: Value) -> Value { Value(ref: LLVMBuildNot(builder, a.ref, "")) }
+    public func shiftLeft(_ a: Value, _ n: Value) -> Value { Value(ref: LLVMBuildShl(builder, a.ref, n.ref, "")) }
+    public func shiftRightLogical(_ a: Value, _ n: Value) -> Value { Value(ref: LLVMBuildLShr(builder, a.ref, n.ref, "")) }
+    public func shiftRightArithmetic(_ a: Value, _ n: Value) -> Value { Value(ref: LLVMBuildAShr(builder, a.ref, n.ref, "")) }
+    public func rotateRight(_ a: Value, _ n: Value) -> Value {
+        Value(ref: intrinsic("llvm.fshr", [i32], [a.ref, a.ref, n.ref]))
+    }
+
+    public func addWithCarry(_ a: Value, _ b: Value, _ carry: Flag) -> (result: Value, carry: Flag, overflow: Flag) {
+        let wide = LLVMBuildAdd(builder,
+                                LLVMBuildAdd(builder, LLVMBuildZExt(builder, a.ref, i64, ""), LLVMBuildZExt(builder, b.ref, i64, ""), ""),
+                                LLVMBuildZExt(builder, carry.ref, i64, ""), "")
+        let r = LLVMBuildTrunc(builder, wide, i32, "")!
+        let carryOut = LLVMBuildTrunc(builder, LLVMBuildLShr(builder, wide, LLVMConstInt(i64, 32, 0), ""), i1, "")!
+        let both = LLVMBuildAnd(builder, LLVMBuildXor(builder, a.ref, r, ""), LLVMBuildXor(builder, b.ref, r, ""), "")
+        let overflow = LLVMBuildICmp(builder, LLVMIntSLT, both, c32(0), "")!
+        return (Value(ref: r), Flag(ref: carryOut), Flag(ref: overflow))
+    }
+
+    public func multiplyLong(_ a: Value, _ b: Value, signed: Bool) -> (lo: Value, hi: Value) {
+        let extend = signed ? LLVMBuildSExt : LLVMBuildZExt
+        let p = LLVMBuildMul(builder, extend(builder, a.ref, i64, ""), extend(builder, b.ref, i64, ""), "")
+        return split(p!)
+    }
+
+    private func join(_ v: (lo: Value, hi: Value)) -> LLVMValueRef {
+        LLVMBuildOr(builder, LLVMBuildZExt(builder, v.lo.ref, i64, ""),
+                    LLVMBuildShl(builder, LLVMBuildZExt(builder, v.hi.ref, i64, ""), LLVMConstInt(i64, 32, 0), ""), "")
+    }
+
+    private func split(_ v: LLVMValueRef) -> (lo: Value, hi: Value) {
+        (Value(ref: LLVMBuildTrunc(builder, v, i32, "")),
+         Value(ref: LLVMBuildTrunc(builder, LLVMBuildLShr(builder, v, LLVMConstInt(i64, 32, 0), ""), i32, "")))
+    }
+
+    public func add64(_ a: (lo: Value, hi: Value), _ b: (lo: Value, hi: Value)) -> (lo: Value, hi: Value) {
+        split(LLVMBuildAdd(builder, join(a), join(b), ""))
+    }
+
+    public func divide(_ a: Value, _ b: Value, signed: Bool) -> Value {
+        // ARM: x / 0 = 0 and INT_MIN / -1 = INT_MIN; LLVM's division is undefined there.
+        let isZero = LLVMBuildICmp(builder, LLVMIntEQ, b.ref, c32(0), "")
+        var unsafe = isZero!
+        if signed {
+            let overflow = LLVMBuildAnd(builder, LLVMBuildICmp(builder, LLVMIntEQ, a.ref, c32(0x8000_0000), ""),
+                                        LLVMBuildICmp(builder, LLVMIntEQ, b.ref, c32(0xFFFF_FFFF), ""), "")
+            unsafe = LLVMBuildOr(builder, unsafe, overflow, "")
+        }
+        let divisor = LLVMBuildSelect(builder, unsafe, c32(1), b.ref, "")
+        let q = signed ? LLVMBuildSDiv(builder, a.ref, divisor, "") : LLVMBuildUDiv(builder, a.ref, divisor, "")
+        return Value(ref: LLVMBuildSelect(builder, isZero, c32(0), q, ""))
+    }
+
+    public func countLeadingZeros(_ a: Value) -> Value {
+        Value(ref: intrinsic("llvm.ctlz", [i32], [a.ref, LLVMConstInt(i1, 0, 0)]))
+    }
+    public func reverseBits(_ a: Value) -> Value { Value(ref: intrinsic("llvm.bitreverse", [i32], [a.ref])) }
+    public func byteSwap(_ a: Value) -> Value { Value(ref: intrinsic("llvm.bswap", [i32], [a.ref])) }
+    public func signExtend(_ a: Value, fromBits bits: Int) -> Value {
+        let narrow = LLVMBuildTrunc(builder, a.ref, LLVMIntTypeInContext(context, UInt32(bits)), "")
+        return Value(ref: LLVMBuildSExt(builder, narrow, i32, ""))
+    }
+
+    // MARK: Comparisons
+
+    public func equal(_ a: Value, _ b: Value) -> Flag { Flag(ref: LLVMBuildICmp(builder, LLVMIntEQ, a.ref, b.ref, "")) }
+    public func unsignedLess(_ a: Value, _ b: Value) -> Flag { Flag(ref: LLVMBuildICmp(builder, LLVMIntULT, a.ref, b.ref, "")) }
+    public func signedLess(_ a: Value, _ b: Value) -> Flag { Flag(ref: LLVMBuildICmp(builder, LLVMIntSLT, a.ref, b.ref, "")) }
+    public func select(_ c: Flag, _ a: Value, _ b: Value) -> Value { Value(ref: LLVMBuildSelect(builder, c.ref, a.ref, b.ref, "")) }
+    public func select(_ c: Flag, _ a: Flag, _ b: Flag) -> Flag { Flag(ref: LLVMBuildSelect(builder, c.ref, a.ref, b.ref, "")) }
+    public func and(_ a: Flag, _ b: Flag) -> Flag { Flag(ref: LLVMBuildAnd(builder, a.ref, b.ref, "")) }
+    public func or(_ a: Flag, _ b: Flag) -> Flag { Flag(ref: LLVMBuildOr(builder, a.ref, b.ref, "")) }
+    public func xor(_ a: Flag, _ b: Flag) -> Flag { Flag(ref: LLVMBuildXor(builder, a.ref, b.ref, "")) }
+    public func not(_ a: Flag) -> Flag { Flag(ref: LLVMBuildNot(builder, a.ref, "")) }
+    public func bit(_ a: Value, _ n: Int) -> Flag {
+        Flag(ref: LLVMBuildTrunc(builder, LLVMBuildLShr(builder, a.ref, c32(UInt32(n & 31)), ""), i1, ""))
+    }
+    public func zeroExtend(_ f: Flag) -> Value { Value(ref: LLVMBuildZExt(builder, f.ref, i32, "")) }
+
+    // MARK: Memory
+
+    /// The host address of a guest access after the inline permission check; the slow path
+    /// (fault, page crossing, a page holding code) leaves the region for the interpreter.
+    private func hostAddress(_ address: Value, size: Int, write: Bool) -> LLVMValueRef {
+        let page = LLVMBuildLShr(builder, address.ref, c32(AddressSpace.pageShift), "")
+        var index: [LLVMValueRef?] = [LLVMBuildZExt(builder, page, i64, "")]
+        let flagPointer = LLVMBuildInBoundsGEP2(builder, i8, pageFlags, &index, 1, "")
+        let pageFlag = LLVMBuildLoad2(builder, i8, flagPointer, "")
+        let mapped = AddressSpace.PageFlag.mapped
+        let need = (write ? Protection.write.rawValue : Protection.read.rawValue) | mapped
+        let mask = write ? need | AddressSpace.PageFlag.code : need
+        var ok = LLVMBuildICmp(builder, LLVMIntEQ, LLVMBuildAnd(builder, pageFlag, LLVMConstInt(i8, UInt64(mask), 0), ""),
+                               LLVMConstInt(i8, UInt64(need), 0), "")!
+        if size > 1 {
+            let offset = LLVMBuildAnd(builder, address.ref, c32(AddressSpace.pageSize - 1), "")
+            let fits = LLVMBuildICmp(builder, LLVMIntULE, offset, c32(AddressSpace.pageSize - UInt32(size)), "")
+            ok = LLVMBuildAnd(builder, ok, fits, "")
+        }
+        ok = intrinsic("llvm.expect", [i1], [ok, LLVMConstInt(i1, 1, 0)])
+        let fast = LLVMAppendBasicBlockInContext(context, function, "access")
+        let slow = LLVMAppendBasicBlockInContext(context, function, "access_slow")
+        LLVMBuildCondBr(builder, ok, fast, slow)
+        LLVMPositionBuilderAtEnd(builder, slow)
+        exitToInterpreter()
+        LLVMBuildUnreachable(builder)
+        LLVMPositionBuilderAtEnd(builder, fast)
+        var offset: [LLVMValueRef?] = [LLVMBuildZExt(builder, address.ref, i64, "")]
+        return LLVMBuildGEP2(builder, i8, guestBase, &offset, 1, "")
+    }
+
+    private func accessType(_ size: Int) -> LLVMTypeRef { size == 4 ? i32 : size == 2 ? i16 : i8 }
+
+    public func load(_ address: Value, size: Int) -> Value {
+        let p = hostAddress(address, size: size, write: false)
+        let v = LLVMBuildLoad2(builder, accessType(size), p, "")!
+        LLVMSetAlignment(v, 1)
+        return Value(ref: size == 4 ? v : LLVMBuildZExt(builder, v, i32, ""))
+    }
+
+    public func store(_ address: Value, _ value: Value, size: Int) {
+        let p = hostAddress(address, size: size, write: true)
+        let v = size == 4 ? value.ref : LLVMBuildTrunc(builder, value.ref, accessType(size), "")
+        let s = LLVMBuildStore(builder, v, p)!
+        LLVMSetAlignment(s, 1)
+    }
+
+    // Exclusive accesses and coprocessors are left to the interpreter (`Lifter.canLift`).
+    public func loadExclusive(_ address: Value, size: Int) -> Value { exitToInterpreter(); return constant(0) }
+    public func storeExclusive(_ address: Value, _ value: Value, _ high: Value?, size: Int) -> Value {
+        exitToInterpreter(); return constant(1)
+    }
+    public func clearExclusive() { exitToInterpreter() }
+
+    // MARK: Control flow
+
+    public func branch(to target: UInt32) {
+        guard target == regionStart else { return exit(.branch, pc: c32(target)) }
+        let budgetPointer = statePointer(CPUState.Offsets.loopBudget)
+        let budget = LLVMBuildSub(builder, LLVMBuildLoad2(builder, i32, budgetPointer, ""), c32(1), "")
+        LLVMBuildStore(builder, budget, budgetPointer)
+        let again = LLVMBuildICmp(builder, LLVMIntNE, budget, c32(0), "")
+        let leave = LLVMAppendBasicBlockInContext(context, function, "loop_budget_spent")
+        LLVMBuildCondBr(builder, again, body, leave)
+        LLVMPositionBuilderAtEnd(builder, leave)
+        exit(.branch, pc: c32(target))
+    }
+
+    public func branchExchange(_ target: Value) {
+        let thumb = LLVMBuildTrunc(builder, target.ref, i1, "")
+        let thumbBlock = LLVMAppendBasicBlockInContext(context, function, "to_thumb")
+        let armBlock = LLVMAppendBasicBlockInContext(context, function, "to_arm")
+        LLVMBuildCondBr(builder, thumb, thumbBlock, armBlock)
+        LLVMPositionBuilderAtEnd(builder, thumbBlock)
+        exit(.thumb, pc: target.ref)
+        LLVMBuildUnreachable(builder)
+        LLVMPositionBuilderAtEnd(builder, armBlock)
+        exit(.branch, pc: LLVMBuildAnd(builder, target.ref, c32(~3), ""))
+    }
+
+    public func supervisorCall(_ immediate: UInt32) { exit(.supervisorCall, pc: c32(currentPC &+ 4)) }
+    public func breakpoint(_ immediate: UInt32) { exitToInterpreter() }
+    public func undefined(_ reason: String) { exitToInterpreter() }
+
+    // MARK: System
+
+    public func readStatusRegister() -> Value {
+        var cpsr = LLVMBuildLoad2(builder, i32, statePointer(CPUState.Offsets.cpsrControl), "")!
+        for (f, shift) in [(StatusFlag.n, 31), (.z, 30), (.c, 29), (.v, 28), (.q, 27)] {
+            let bit = LLVMBuildShl(builder, zeroExtend(readFlag(f)).ref, c32(UInt32(shift)), "")
+            cpsr = LLVMBuildOr(builder, cpsr, bit, "")
+        }
+        return Value(ref: LLVMBuildOr(builder, cpsr, LLVMBuildShl(builder, readGE().ref, c32(16), ""), ""))
+    }
+    public func writeStatusControl(_ value: Value, mask: UInt32) {
+        // User mode ignores writes to the control fields (ARM ARM B1.3.3).
+    }
+    public func coprocessorRead(_ i: Instruction) -> Value { exitToInterpreter(); return constant(0) }
+    public func coprocessorWrite(_ i: Instruction, _ value: Value) { exitToInterpreter() }
+    public func systemHint(_ operation: SystemHint) {}
+}
