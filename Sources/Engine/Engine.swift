@@ -171,7 +171,7 @@ public final class Engine {
         for done in service.drain() {
             pendingRegions.remove(done.region.start)
             jitStatistics.compileSeconds += done.seconds
-            guard let f = done.function else {
+            guard let compiled = done.compiled else {
                 jitStatistics.compileFailures += 1
                 notCompilable.insert(done.region.start)
                 if jitStatistics.firstFailure == nil { jitStatistics.firstFailure = done.failure }
@@ -181,7 +181,8 @@ public final class Engine {
                 jitStatistics.staleResults += 1
                 continue
             }
-            translations.insert(start: done.region.start, end: done.region.end, function: f)
+            translations.insert(start: done.region.start, end: done.region.end, function: compiled.function,
+                                links: compiled.links)
             jitStatistics.blocksCompiled += 1
         }
     }

@@ -8,7 +8,7 @@ import Lifter
 public final class CompileService {
     public struct Finished {
         public let region: Region
-        public let function: CompiledFunction?
+        public let compiled: JITCompiler.Compiled?
         public let failure: String?
         public let seconds: Double
         /// The invalidation epoch when the region was submitted: stale if the code changed since.
@@ -78,8 +78,8 @@ public final class CompileService {
         clock_gettime(CLOCK_MONOTONIC, &end)
         let seconds = Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9
         switch result {
-        case .success(let f): return Finished(region: region, function: f, failure: nil, seconds: seconds, epoch: epoch)
-        case .failure(let e): return Finished(region: region, function: nil, failure: e.description, seconds: seconds, epoch: epoch)
+        case .success(let c): return Finished(region: region, compiled: c, failure: nil, seconds: seconds, epoch: epoch)
+        case .failure(let e): return Finished(region: region, compiled: nil, failure: e.description, seconds: seconds, epoch: epoch)
         }
     }
 

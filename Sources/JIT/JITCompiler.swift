@@ -65,8 +65,14 @@ public final class JITCompiler {
         LLVMDisposeMessage(features)
     }
 
+    /// A compiled region: its function and its exits' link slots (see `TranslationCache`).
+    public struct Compiled {
+        public let function: CompiledFunction
+        public let links: [(slot: UnsafeMutablePointer<UnsafeRawPointer?>, target: UInt32)]
+    }
+
     /// The compiled function for `region`, or why it could not be compiled.
-    public func compile(_ region: Region) -> Result<CompiledFunction, JITError> {
+    public func compile(_ region: Region) -> Result<Compiled, JITError> {
         nextFunction += 1
         let name = "isomorph_\(String(region.start, radix: 16))_\(nextFunction)"
         let context = LLVMContextCreate()!
@@ -79,7 +85,7 @@ public final class JITCompiler {
         LLVMSetModuleDataLayout(module, layout)
         LLVMDisposeTargetData(layout)
 
-        Lifter.lift(region, into: module, context: context, name: name)
+        let linkSymbols = Lifter.lift(region, into: module, context: context, name: name)
         let dumping = dumpAddress == nil || dumpAddress == region.start
         if dumping && dumpStages.contains(.lift) { dump("lifted IR", region, module: module) }
         var message: UnsafeMutablePointer<CChar>?
@@ -120,7 +126,15 @@ public final class JITCompiler {
         if let error = LLVMOrcLLJITLookup(jit, &address, name) {
             return .failure(JITError("compiled function \(name) not found", error))
         }
-        return .success(unsafeBitCast(UInt(address), to: CompiledFunction.self))
+        var links: [(slot: UnsafeMutablePointer<UnsafeRawPointer?>, target: UInt32)] = []
+        for (symbol, target) in linkSymbols {
+            var slot: LLVMOrcExecutorAddress = 0
+            if let error = LLVMOrcLLJITLookup(jit, &slot, symbol) {
+                return .failure(JITError("link slot \(symbol) not found", error))
+            }
+            links.append((UnsafeMutablePointer(bitPattern: UInt(slot))!, target))
+        }
+        return .success(Compiled(function: unsafeBitCast(UInt(address), to: CompiledFunction.self), links: links))
     }
 
     private func dump(_ what: String, _ region: Region, module: LLVMModuleRef) {

@@ -14,7 +14,10 @@ public final class TranslationCache {
     private var fastFunctions = ContiguousArray<CompiledFunction?>(repeating: nil, count: TranslationCache.fastSize)
     private var entries: [UInt32: Entry] = [:]
     private var byPage: [UInt32: [UInt32]] = [:]
+    /// Link slots of compiled exits, by the pc they jump to: set while that pc is compiled.
+    private var slotsByTarget: [UInt32: [UnsafeMutablePointer<UnsafeRawPointer?>]] = [:]
     public private(set) var invalidations = 0
+    public private(set) var linkedExits = 0
 
     public init() {}
 
@@ -30,8 +33,15 @@ public final class TranslationCache {
         return e.function
     }
 
-    public func insert(start: UInt32, end: UInt32, function: CompiledFunction) {
+    public func insert(start: UInt32, end: UInt32, function: CompiledFunction,
+                       links: [(slot: UnsafeMutablePointer<UnsafeRawPointer?>, target: UInt32)] = []) {
         entries[start] = Entry(start: start, end: end, function: function)
+        for slot in slotsByTarget[start] ?? [] { slot.pointee = unsafeBitCast(function, to: UnsafeRawPointer.self) }
+        for (slot, target) in links {
+            slotsByTarget[target, default: []].append(slot)
+            slot.pointee = entries[target].map { unsafeBitCast($0.function, to: UnsafeRawPointer.self) }
+            linkedExits += 1
+        }
         var page = start >> 12
         while true {
             byPage[page, default: []].append(start)
@@ -57,6 +67,7 @@ public final class TranslationCache {
                     guard let e = entries[start] else { continue }
                     if UInt64(e.start) < end && UInt64(e.end) > UInt64(address) {
                         entries[start] = nil
+                        for slot in slotsByTarget[start] ?? [] { slot.pointee = nil }
                         let slot = Int((start >> 2) & UInt32(TranslationCache.fastSize - 1))
                         if fastKeys[slot] == start { fastKeys[slot] = 1 }
                         invalidations += 1

@@ -27,10 +27,15 @@ public final class LLVMEmitter: Emitter {
     /// compiled code (while `CPUState.loopBudget` lasts) instead of leaving it.
     private let regionStart: UInt32
     private var body: LLVMBasicBlockRef! = nil
+    /// Direct exits that can chain: each has a pointer-sized global, null until the engine
+    /// stores the compiled code of `target` there; the exit then tail-calls it.
+    public private(set) var links: [(symbol: String, target: UInt32)] = []
+    private let functionName: String
 
     /// Creates `name` in `module` with the compiled-code ABI and positions at its body.
     public init(context: LLVMContextRef, module: LLVMModuleRef, name: String, regionStart: UInt32) {
         self.regionStart = regionStart
+        self.functionName = name
         self.context = context
         self.module = module
         builder = LLVMCreateBuilderInContext(context)
@@ -96,7 +101,7 @@ public final class LLVMEmitter: Emitter {
 
     /// Stores the guest state back, sets pc and returns `exit`; emission continues in a fresh
     /// unreachable block, so the semantics after a branch need no special case.
-    private func exit(_ exit: CompiledExit, pc: LLVMValueRef) {
+    private func exit(_ exit: CompiledExit, pc: LLVMValueRef, chainTo target: UInt32? = nil) {
         LLVMBuildStore(builder, pc, statePointer(4 * 15))
         for r in 0..<15 {
             LLVMBuildStore(builder, LLVMBuildLoad2(builder, i32, registers[r], ""), statePointer(4 * r))
@@ -107,8 +112,33 @@ public final class LLVMEmitter: Emitter {
         }
         let geValue = LLVMBuildLoad2(builder, i32, ge, "")
         LLVMBuildStore(builder, LLVMBuildTrunc(builder, geValue, i8, ""), statePointer(CPUState.Offsets.ge))
+        if let target { chain(to: target) }
         LLVMBuildRet(builder, c32(exit.rawValue))
         LLVMPositionBuilderAtEnd(builder, LLVMAppendBasicBlockInContext(context, function, "after_exit"))
+    }
+
+    /// With the state stored: if the target is compiled (its link slot is set) and the loop
+    /// budget lasts, tail-call it, so hot paths never return to the dispatcher.
+    private func chain(to target: UInt32) {
+        let symbol = "\(functionName)_link\(links.count)"
+        links.append((symbol, target))
+        let slot = LLVMAddGlobal(module, ptr, symbol)!
+        LLVMSetInitializer(slot, LLVMConstPointerNull(ptr))
+        let budgetPointer = statePointer(CPUState.Offsets.loopBudget)
+        let budget = LLVMBuildSub(builder, LLVMBuildLoad2(builder, i32, budgetPointer, ""), c32(1), "")
+        LLVMBuildStore(builder, budget, budgetPointer)
+        let next = LLVMBuildLoad2(builder, ptr, slot, "")!
+        let linked = LLVMBuildAnd(builder, LLVMBuildIsNotNull(builder, next, ""),
+                                  LLVMBuildICmp(builder, LLVMIntNE, budget, c32(0), ""), "")
+        let chained = LLVMAppendBasicBlockInContext(context, function, "chain")
+        let back = LLVMAppendBasicBlockInContext(context, function, "to_dispatcher")
+        LLVMBuildCondBr(builder, linked, chained, back)
+        LLVMPositionBuilderAtEnd(builder, chained)
+        var arguments: [LLVMValueRef?] = [cpu, guestBase, pageFlags]
+        let call = LLVMBuildCall2(builder, LLVMGlobalGetValueType(function), next, &arguments, 3, "")!
+        LLVMSetTailCallKind(call, LLVMTailCallKindMustTail)
+        LLVMBuildRet(builder, call)
+        LLVMPositionBuilderAtEnd(builder, back)
     }
 
     /// Ends the region at the current instruction, for the interpreter to execute it.
@@ -127,7 +157,7 @@ public final class LLVMEmitter: Emitter {
 
     /// Ends the region after the last lifted instruction.
     func finish(fallthrough pc: UInt32) {
-        exit(.branch, pc: c32(pc))
+        exit(.branch, pc: c32(pc), chainTo: pc)
         LLVMBuildUnreachable(builder)
     }
 
@@ -287,7 +317,7 @@ public final class LLVMEmitter: Emitter {
     // MARK: Control flow
 
     public func branch(to target: UInt32) {
-        guard target == regionStart else { return exit(.branch, pc: c32(target)) }
+        guard target == regionStart else { return exit(.branch, pc: c32(target), chainTo: target) }
         let budgetPointer = statePointer(CPUState.Offsets.loopBudget)
         let budget = LLVMBuildSub(builder, LLVMBuildLoad2(builder, i32, budgetPointer, ""), c32(1), "")
         LLVMBuildStore(builder, budget, budgetPointer)

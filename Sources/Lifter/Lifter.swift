@@ -42,8 +42,11 @@ public enum Lifter {
         return Region(start: start, instructions: instructions)
     }
 
-    /// Emits `region` as the function `name` in `module`.
-    public static func lift(_ region: Region, into module: LLVMModuleRef, context: LLVMContextRef, name: String) {
+    /// Emits `region` as the function `name` in `module`; returns its chainable exits (link
+    /// slot symbol and target pc).
+    @discardableResult
+    public static func lift(_ region: Region, into module: LLVMModuleRef, context: LLVMContextRef,
+                            name: String) -> [(symbol: String, target: UInt32)] {
         let e = LLVMEmitter(context: context, module: module, name: name, regionStart: region.start)
         var pc = region.start
         for inst in region.instructions {
@@ -56,5 +59,6 @@ public enum Lifter {
             pc &+= 4
         }
         e.finish(fallthrough: region.end)
+        return e.links
     }
 }

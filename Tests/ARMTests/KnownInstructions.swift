@@ -95,6 +95,8 @@ func fieldValues(_ inst: Instruction) -> [String: Int] {
         guard let label = child.label else { continue }
         switch child.value {
         case let v as Int: values[label] = v
+        // Registers are stored as bytes named rn, rd, …; the field is the letter after the r.
+        case let v as UInt8: values[String(label.dropFirst())] = Int(v)
         case let v as UInt32: values[label] = Int(v)
         case let v as Bool: values[label] = v ? 1 : 0
         case let v as Condition: values[label] = Int(v.rawValue)
