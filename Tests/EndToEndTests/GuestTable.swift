@@ -43,11 +43,14 @@ struct GuestCase {
     var expect: Expectation = .sameAsQemu
     var ignoreStderr = false
     var timeout: TimeInterval = EndToEnd.defaultTimeout
+    /// A known gap in isomorph, with the reason: the case still runs, a mismatch is printed but
+    /// not counted as a failure, and passing is a failure (so the mark gets removed).
+    var pending: String?
 
     init(_ name: String, _ group: Group, label: String? = nil, args: [String] = [],
          env: [String: String] = [:], stdin: String = "", options: [String] = [],
          expect: Expectation = .sameAsQemu, ignoreStderr: Bool = false,
-         timeout: TimeInterval = EndToEnd.defaultTimeout) {
+         timeout: TimeInterval = EndToEnd.defaultTimeout, pending: String? = nil) {
         self.name = name
         self.label = label
         self.group = group
@@ -58,6 +61,7 @@ struct GuestCase {
         self.expect = expect
         self.ignoreStderr = ignoreStderr
         self.timeout = timeout
+        self.pending = pending
     }
 
     var displayName: String { label.map { "\(name) [\($0)]" } ?? name }
@@ -65,11 +69,6 @@ struct GuestCase {
 
 /// The table: every guest program, and how to run it.
 enum GuestTable {
-    /// Guests in guests/ that are not compared with qemu-arm yet, and why.
-    static let notCompared: [String: String] = [
-        "threads": "guest threads (clone with CLONE_VM) are not implemented yet: pthread_create fails with ENOSYS",
-    ]
-
     static let all: [GuestCase] = [
         // Basics: output, exit status, arguments, environment, stdin.
         GuestCase("hello", .basics),
@@ -108,10 +107,12 @@ enum GuestTable {
         GuestCase("time", .system),
         GuestCase("getrandom", .system),
 
-        // Memory management, atomics, TLS (threads: see `notCompared`).
+        // Memory management, atomics, TLS, threads.
         GuestCase("mmap", .memory, args: ["{TMP}"]),
         GuestCase("atomics", .memory),
         GuestCase("tls", .memory),
+        GuestCase("threads", .memory,
+                  pending: "guest threads (clone with CLONE_VM) are not implemented yet: pthread_create fails with ENOSYS"),
 
         // Signals, including death by signal.
         GuestCase("sig_handler", .signals),
