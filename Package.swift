@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "InterpreterTests", dependencies: ["ARM", "Interpreter", "Memory", "Semantics"]),
         .testTarget(name: "LinuxTests", dependencies: ["Linux", "Memory", "ARM"]),
         .testTarget(name: "EndToEndTests", dependencies: ["IsomorphCLI"]),
-        .testTarget(name: "DiffTestTests", dependencies: ["DiffTest", "ARM"]),
+        .testTarget(name: "DiffTestTests", dependencies: ["DiffTest", "ARM", "Engine"]),
     ],
     swiftLanguageModes: [.v5]
 )

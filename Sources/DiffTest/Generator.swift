@@ -312,11 +312,16 @@ final class Generation {
         let cond = randomCondition(alProbability: 0.25)
         var jump = ForwardJump.branch
         let roll = rng.below(100)
-        if roll >= 50 && roll < 65 {
+        if roll >= 45 && roll < 60 {
             jump = .addPC
-        } else if roll >= 65, let r = freeRegister() {
+        } else if roll >= 60 && roll < 85, let r = freeRegister() {
             jump = .register(r, rng.pick([Op.bx, .bxj, .movReg]))
             budget -= 1
+        } else if roll >= 85, let r = freeRegister(), let (base, offset, op) = codePointerSlot() {
+            // Through memory: the target address is stored, then loaded into PC.
+            jump = .load(r, base: base, offset: offset, op)
+            monitor.plainStore()
+            budget -= 2
         }
         var inner = min(budget, rng.below(6))
         budget -= inner
@@ -325,6 +330,16 @@ final class Generation {
         maybeDepth -= 1
         if jump == .addPC && body.isEmpty { jump = .branch }
         return .skip(cond, jump, body)
+    }
+
+    /// A base register and offset where a code address can be stored and loaded back into
+    /// PC by a random load form.
+    func codePointerSlot() -> (Int, Int, Op)? {
+        let op = rng.pick([Op.ldrImm, .ldm, .ldmib, .ldmda, .ldmdb])
+        let offset = ForwardJump.loadOffset(op) ?? 4 * (rng.below(64) - 32)
+        let usable = bases.filter { $0.value.lo + offset >= $0.value.regionLo && $0.value.hi + offset + 4 <= $0.value.regionHi }
+        guard !usable.isEmpty else { return nil }
+        return (rng.pick(usable.keys.sorted()), offset, op)
     }
 
     func loop(_ budget: inout Int) -> Item? {

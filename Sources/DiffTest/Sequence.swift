@@ -36,6 +36,20 @@ public enum ForwardJump: Equatable, Sendable {
     case addPC
     /// `add rX, pc, #k` then `bx<c> rX`, `bxj<c> rX` or `mov<c> pc, rX` (`op` is bx, bxj or movReg).
     case register(Int, Op)
+    /// `add rX, pc, #k; str rX, [rB, #offset]` then a load of PC from there: `ldr<c> pc,
+    /// [rB, #offset]`, or `ldm<c>`/`ldmib`/`ldmda`/`ldmdb rB, {pc}` (`op`; the offset is then
+    /// the one that form reads).
+    case load(Int, base: Int, offset: Int, Op)
+
+    /// The offset from the base register a load of PC by `op` reads.
+    public static func loadOffset(_ op: Op) -> Int? {
+        switch op {
+        case .ldm, .ldmda: return 0
+        case .ldmib: return 4
+        case .ldmdb: return -4
+        default: return nil
+        }
+    }
 }
 
 /// How a subroutine is called.
@@ -164,6 +178,13 @@ struct SequenceAssembler {
                     words.append(Op.addImm.encode(["n": 15, "d": UInt32(r)]))
                     words.append(op == .movReg ? Op.movReg.encode(["d": 15, "m": UInt32(r)], cond: cond)
                                                : op.encode(["m": UInt32(r)], cond: cond))
+                case .load(let r, let base, let offset, let op):
+                    fixups.append((words.count, target, .addPC))
+                    words.append(Op.addImm.encode(["n": 15, "d": UInt32(r)]))
+                    let b = UInt32(base), magnitude = UInt32(abs(offset)), up: UInt32 = offset >= 0 ? 1 : 0
+                    words.append(Op.strImm.encode(["P": 1, "U": up, "n": b, "t": UInt32(r), "i": magnitude]))
+                    words.append(op == .ldrImm ? Op.ldrImm.encode(["P": 1, "U": up, "n": b, "t": 15, "i": magnitude], cond: cond)
+                                               : op.encode(["n": b, "x": 1 << 15], cond: cond))
                 }
                 emit(body, end: end)
                 bind(target)
