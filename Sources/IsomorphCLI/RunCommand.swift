@@ -111,7 +111,8 @@ struct RunCommand: ParsableCommand {
         }
         switch termination {
         case .exited(let status):
-            Glibc.exit(status)
+            // _exit: LLVM's static destructors must not run while the compile thread may be inside LLVM.
+            _exit(status)
         case .killed(let signal):
             engine.process.dieBySignal(signal)
         }

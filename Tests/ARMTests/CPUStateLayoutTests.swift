@@ -1,5 +1,5 @@
 import XCTest
-@testable import ARM
+import ARM
 
 /// Compiled code addresses CPUState fields by `CPUState.Offsets`: the Swift layout must match.
 final class CPUStateLayoutTests: XCTestCase {
