@@ -25,6 +25,9 @@ public struct CPUState {
     /// signals are delivered even to a guest spinning in a compiled loop. The dispatcher
     /// refills it.
     public var loopBudget: UInt32 = 0
+    /// Host address of the JIT's pc -> code table (`TranslationCache`), which compiled code
+    /// consults for indirect branches; 0 when interpreting. Set at run time, never compiled in.
+    public var dispatchTable: UInt64 = 0
 
     public init() {}
 
@@ -35,7 +38,8 @@ public struct CPUState {
         public static let tpidruro = 76, tpidrurw = 80
         public static let exclusiveAddress = 84, exclusiveOpen = 88
         public static let loopBudget = 92
-        public static let size = 96
+        public static let dispatchTable = 96
+        public static let size = 104
     }
 
     @inline(__always)

@@ -116,6 +116,7 @@ public final class Engine {
         } else {
             compileService = nil
         }
+        cpu.pointee.dispatchTable = compileService == nil ? 0 : UInt64(UInt(bitPattern: translations.table.base))
         memory.codeInvalidated = { [unowned self] address, length in
             interpreter.invalidate(address, length)
             translations.invalidate(address, length)

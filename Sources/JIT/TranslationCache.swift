@@ -9,9 +9,8 @@ public final class TranslationCache {
         let function: CompiledFunction
     }
 
-    private static let fastSize = 1 << 14
-    private var fastKeys = ContiguousArray<UInt32>(repeating: 1, count: TranslationCache.fastSize)  // 1: no pc is odd
-    private var fastFunctions = ContiguousArray<CompiledFunction?>(repeating: nil, count: TranslationCache.fastSize)
+    /// The direct-mapped table, shared with compiled code (see `DispatchTable`).
+    public let table = DispatchTable()
     private var entries: [UInt32: Entry] = [:]
     private var byPage: [UInt32: [UInt32]] = [:]
     /// Link slots of compiled exits, by the pc they jump to: set while that pc is compiled.
@@ -25,11 +24,9 @@ public final class TranslationCache {
 
     @inline(__always)
     public func lookup(_ pc: UInt32) -> CompiledFunction? {
-        let slot = Int((pc >> 2) & UInt32(TranslationCache.fastSize - 1))
-        if fastKeys[slot] == pc { return fastFunctions[slot] }
+        if let f = table[pc] { return f }
         guard let e = entries[pc] else { return nil }
-        fastKeys[slot] = pc
-        fastFunctions[slot] = e.function
+        table[pc] = e.function
         return e.function
     }
 
@@ -48,8 +45,7 @@ public final class TranslationCache {
             if page == (end &- 1) >> 12 { break }
             page += 1
         }
-        let slot = Int((start >> 2) & UInt32(TranslationCache.fastSize - 1))
-        fastKeys[slot] = 1
+        table.remove(start)
     }
 
     /// Forgets compiled code overlapping [address, address + length). The host code itself
@@ -68,8 +64,7 @@ public final class TranslationCache {
                     if UInt64(e.start) < end && UInt64(e.end) > UInt64(address) {
                         entries[start] = nil
                         for slot in slotsByTarget[start] ?? [] { slot.pointee = nil }
-                        let slot = Int((start >> 2) & UInt32(TranslationCache.fastSize - 1))
-                        if fastKeys[slot] == start { fastKeys[slot] = 1 }
+                        table.remove(start)
                         invalidations += 1
                     } else {
                         kept.append(start)
@@ -80,5 +75,46 @@ public final class TranslationCache {
             if page == last { break }
             page += 1
         }
+    }
+}
+
+/// pc -> compiled code, direct-mapped, in memory compiled code reads: entry i (16 bytes) holds
+/// a guest pc (an odd value when empty) and the function's address. Compiled code looks up
+/// the targets of indirect branches (returns, computed jumps) here and tail-calls on a hit.
+public final class DispatchTable {
+    public static let entries = DispatchTableLayout.entries
+    public static let entrySize = DispatchTableLayout.entrySize
+    public let base: UnsafeMutableRawPointer
+
+    init() {
+        base = .allocate(byteCount: DispatchTable.entries * DispatchTable.entrySize, alignment: 16)
+        for i in 0..<DispatchTable.entries {
+            base.storeBytes(of: 1 as UInt32, toByteOffset: i * DispatchTable.entrySize, as: UInt32.self)
+            base.storeBytes(of: nil as UnsafeRawPointer?, toByteOffset: i * DispatchTable.entrySize + 8, as: UnsafeRawPointer?.self)
+        }
+    }
+
+    deinit { base.deallocate() }
+
+    @inline(__always)
+    static func offset(_ pc: UInt32) -> Int { Int((pc >> 2) & UInt32(entries - 1)) * entrySize }
+
+    subscript(pc: UInt32) -> CompiledFunction? {
+        get {
+            let o = DispatchTable.offset(pc)
+            guard base.load(fromByteOffset: o, as: UInt32.self) == pc,
+                  let f = base.load(fromByteOffset: o + 8, as: UnsafeRawPointer?.self) else { return nil }
+            return unsafeBitCast(f, to: CompiledFunction.self)
+        }
+        set {
+            let o = DispatchTable.offset(pc)
+            base.storeBytes(of: newValue == nil ? 1 : pc, toByteOffset: o, as: UInt32.self)
+            base.storeBytes(of: newValue.map { unsafeBitCast($0, to: UnsafeRawPointer.self) }, toByteOffset: o + 8,
+                            as: UnsafeRawPointer?.self)
+        }
+    }
+
+    func remove(_ pc: UInt32) {
+        if self[pc] != nil { self[pc] = nil }
     }
 }

@@ -25,3 +25,11 @@ public enum CompiledExit: UInt32, Sendable {
 /// (cpu, guestBase, pageFlags) -> CompiledExit raw value.
 public typealias CompiledFunction = @convention(c) (
     UnsafeMutableRawPointer, UnsafeMutableRawPointer, UnsafeRawPointer) -> UInt32
+
+/// The layout of the JIT's dispatch table as compiled code reads it: `entries` entries of
+/// `entrySize` bytes, indexed by (pc >> 2) mod entries; each a UInt32 pc then a function pointer
+/// at offset 8. `TranslationCache` owns the table.
+public enum DispatchTableLayout {
+    public static let entries = 1 << 14
+    public static let entrySize = 16
+}

@@ -101,7 +101,8 @@ public final class LLVMEmitter: Emitter {
 
     /// Stores the guest state back, sets pc and returns `exit`; emission continues in a fresh
     /// unreachable block, so the semantics after a branch need no special case.
-    private func exit(_ exit: CompiledExit, pc: LLVMValueRef, chainTo target: UInt32? = nil) {
+    private func exit(_ exit: CompiledExit, pc: LLVMValueRef, chainTo target: UInt32? = nil,
+                      indirect: Bool = false) {
         LLVMBuildStore(builder, pc, statePointer(4 * 15))
         for r in 0..<15 {
             LLVMBuildStore(builder, LLVMBuildLoad2(builder, i32, registers[r], ""), statePointer(4 * r))
@@ -113,8 +114,36 @@ public final class LLVMEmitter: Emitter {
         let geValue = LLVMBuildLoad2(builder, i32, ge, "")
         LLVMBuildStore(builder, LLVMBuildTrunc(builder, geValue, i8, ""), statePointer(CPUState.Offsets.ge))
         if let target { chain(to: target) }
+        if indirect { chainIndirect(to: pc) }
         LLVMBuildRet(builder, c32(exit.rawValue))
         LLVMPositionBuilderAtEnd(builder, LLVMAppendBasicBlockInContext(context, function, "after_exit"))
+    }
+
+    /// With the state stored: look the computed target up in the dispatch table
+    /// (`CPUState.dispatchTable`) and tail-call it on a hit while the loop budget lasts.
+    private func chainIndirect(to target: LLVMValueRef) {
+        let budgetPointer = statePointer(CPUState.Offsets.loopBudget)
+        let budget = LLVMBuildSub(builder, LLVMBuildLoad2(builder, i32, budgetPointer, ""), c32(1), "")
+        LLVMBuildStore(builder, budget, budgetPointer)
+        let table = LLVMBuildIntToPtr(builder, LLVMBuildLoad2(builder, i64, statePointer(CPUState.Offsets.dispatchTable), ""), ptr, "")
+        let slot = LLVMBuildAnd(builder, LLVMBuildLShr(builder, target, c32(2), ""), c32(UInt32(DispatchTableLayout.entries - 1)), "")
+        var index: [LLVMValueRef?] = [LLVMBuildMul(builder, LLVMBuildZExt(builder, slot, i64, ""),
+                                                   LLVMConstInt(i64, UInt64(DispatchTableLayout.entrySize), 0), "")]
+        let entry = LLVMBuildInBoundsGEP2(builder, i8, table, &index, 1, "")
+        let key = LLVMBuildLoad2(builder, i32, entry, "")
+        var fnOffset: [LLVMValueRef?] = [LLVMConstInt(i64, 8, 0)]
+        let next = LLVMBuildLoad2(builder, ptr, LLVMBuildInBoundsGEP2(builder, i8, entry, &fnOffset, 1, ""), "")
+        let hit = LLVMBuildAnd(builder, LLVMBuildICmp(builder, LLVMIntEQ, key, target, ""),
+                               LLVMBuildICmp(builder, LLVMIntNE, budget, c32(0), ""), "")
+        let chained = LLVMAppendBasicBlockInContext(context, function, "chain_indirect")
+        let back = LLVMAppendBasicBlockInContext(context, function, "to_dispatcher")
+        LLVMBuildCondBr(builder, hit, chained, back)
+        LLVMPositionBuilderAtEnd(builder, chained)
+        var arguments: [LLVMValueRef?] = [cpu, guestBase, pageFlags]
+        let call = LLVMBuildCall2(builder, LLVMGlobalGetValueType(function), next, &arguments, 3, "")!
+        LLVMSetTailCallKind(call, LLVMTailCallKindMustTail)
+        LLVMBuildRet(builder, call)
+        LLVMPositionBuilderAtEnd(builder, back)
     }
 
     /// With the state stored: if the target is compiled (its link slot is set) and the loop
@@ -337,7 +366,7 @@ public final class LLVMEmitter: Emitter {
         exit(.thumb, pc: target.ref)
         LLVMBuildUnreachable(builder)
         LLVMPositionBuilderAtEnd(builder, armBlock)
-        exit(.branch, pc: LLVMBuildAnd(builder, target.ref, c32(~3), ""))
+        exit(.branch, pc: LLVMBuildAnd(builder, target.ref, c32(~3), ""), indirect: true)
     }
 
     public func supervisorCall(_ immediate: UInt32) { exit(.supervisorCall, pc: c32(currentPC &+ 4)) }

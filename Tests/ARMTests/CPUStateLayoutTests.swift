@@ -18,6 +18,7 @@ final class CPUStateLayoutTests: XCTestCase {
         XCTAssertEqual(MemoryLayout<CPUState>.offset(of: \CPUState.exclusiveAddress), O.exclusiveAddress)
         XCTAssertEqual(MemoryLayout<CPUState>.offset(of: \CPUState.exclusiveOpen), O.exclusiveOpen)
         XCTAssertEqual(MemoryLayout<CPUState>.offset(of: \CPUState.loopBudget), O.loopBudget)
+        XCTAssertEqual(MemoryLayout<CPUState>.offset(of: \CPUState.dispatchTable), O.dispatchTable)
         XCTAssertEqual(MemoryLayout<CPUState>.size, O.size)
     }
 
