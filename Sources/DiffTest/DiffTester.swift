@@ -12,6 +12,12 @@ public struct DiffTestOptions: Sendable {
     public var inProcess = false
     public var qemuPath = "/usr/bin/qemu-arm"
     public var isomorphPath = "isomorph"
+    /// Extra `isomorph run` arguments per tier. By default the JIT compiles every block on
+    /// its first execution, on the guest's thread, so every sequence runs compiled code and
+    /// runs are deterministic.
+    public var tierArguments: [String: [String]] = ["jit": ["--jit-threshold", "1", "--jit-sync"]]
+    /// Extra `isomorph run` arguments for every tier (after the per-tier ones).
+    public var isomorphArguments: [String] = []
     /// Only these sequence indices (default: 0..<count).
     public var only: [Int]? = nil
     public var minimize = true
@@ -51,7 +57,8 @@ public final class DiffTester {
 
     func runner(forTier tier: String) -> GuestRunner {
         if options.inProcess && tier == "interp" { return InProcessInterpreterRunner() }
-        return ProcessRunner.isomorph(path: options.isomorphPath, tier: tier)
+        return ProcessRunner.isomorph(path: options.isomorphPath, tier: tier,
+                                      extra: (options.tierArguments[tier] ?? []) + options.isomorphArguments)
     }
 
     var qemu: GuestRunner { ProcessRunner.qemu(path: options.qemuPath) }

@@ -444,7 +444,11 @@ final class Generation {
         rng.chance(0.15) ? UInt32(rng.pick([13, 14, 15])) : UInt32(rng.below(16))
     }
 
+    /// Set by `shapeMemoryFields` when it made a load of the base register itself.
+    var loadsOwnBase = false
+
     func attempt(_ op: Op, cond forced: Condition? = nil, sBit: UInt32? = nil) -> UInt32? {
+        loadsOwnBase = false
         let p = op.pattern
         let choices = ExclusionRules.fieldChoices(op)
         var v: [Character: UInt32] = [:]
@@ -464,7 +468,15 @@ final class Generation {
         guard ExclusionRules.unpredictable(inst) == nil else { return nil }
         let maybe = self.maybe || cond != .al
         let (writes, writeBack) = writtenRegisters(inst)
-        for r in writes where r == 15 || reserved.contains(r) { return nil }
+        // A base or index register may be overwritten (`ldr r0, [r0]`, `ldm r0, {r0, r1}`,
+        // `add r0, r0, #1`) if it is retired: no later instruction uses it for an address.
+        let mayRetire = loadsOwnBase || rng.chance(0.3)
+        loadsOwnBase = false
+        var retired: [Int] = []
+        for r in writes where r == 15 || reserved.contains(r) {
+            guard r != 15, mayRetire, retirable(r) else { return nil }
+            retired.append(r)
+        }
         if let mem {
             guard let commit = checkMemory(inst, mem, writeBack: writeBack, maybe: maybe) else { return nil }
             commit()
@@ -472,7 +484,19 @@ final class Generation {
             guard loopDepth == 0 && !inSubroutine else { return nil }
             monitor.open(maybe: maybe)
         }
+        for r in retired {
+            bases[r] = nil
+            indexes[r] = nil
+            reserved.remove(r)
+        }
         return word
+    }
+
+    /// Whether a base or index register can stop being one: not inside a loop (an earlier
+    /// instruction of the body uses it again), not sp when it holds the stack, not lr in a
+    /// subroutine, not a loop counter.
+    func retirable(_ r: Int) -> Bool {
+        loopDepth == 0 && (bases[r] != nil || indexes[r] != nil) && !(r == 13 && stackMode) && !(r == 14 && inSubroutine)
     }
 
     /// Points memory instructions at base and index registers.
@@ -484,6 +508,19 @@ final class Generation {
         }
         func pickIndex() -> UInt32? {
             indexes.isEmpty ? nil : UInt32(rng.pick(indexes.keys.sorted()))
+        }
+        defer {
+            // Sometimes load into the base register itself (then retired): `ldr r0, [r0, #4]`,
+            // `ldm r0, {r0, r1}`, the loaded value winning over the address.
+            if let n = v["n"], n != 15, retirable(Int(n)), rng.chance(0.12) {
+                switch mem {
+                case .single(_, true, _, false): v["t"] = n; v["W"] = 0; v["P"] = 1; loadsOwnBase = true
+                case .dual(true, _) where n % 2 == 0 && n < 14: v["t"] = n; v["W"] = 0; v["P"] = 1; loadsOwnBase = true
+                case .multiple(true, _, _): v["x"]! |= 1 << n; v["W"] = 0; loadsOwnBase = true
+                case .exclusive(true, let size) where size < 8 || n % 2 == 0: v["t"] = n; loadsOwnBase = true
+                default: break
+                }
+            }
         }
         switch mem {
         case .single(_, let load, let registerOffset, let unprivileged):

@@ -42,8 +42,9 @@ public struct ProcessRunner: GuestRunner {
     }
 
     /// The `isomorph` executable on a tier.
-    public static func isomorph(path: String, tier: String) -> ProcessRunner {
-        ProcessRunner(name: "isomorph --tier \(tier)", executable: path, arguments: ["run", "--tier", tier])
+    public static func isomorph(path: String, tier: String, extra: [String] = []) -> ProcessRunner {
+        ProcessRunner(name: (["isomorph run --tier", tier] + extra).joined(separator: " "), executable: path,
+                      arguments: ["run", "--tier", tier] + extra)
     }
 
     public func run(_ image: GuestImage, elfPath: String) throws -> RunResult {

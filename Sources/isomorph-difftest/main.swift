@@ -45,6 +45,9 @@ struct DiffTestCommand: ParsableCommand {
     @Option(help: "The isomorph executable (default: next to this program).")
     var isomorph: String?
 
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("An extra argument for every `isomorph run` (repeatable; e.g. --isomorph-arg --jit-threshold --isomorph-arg 50). The jit tier runs with --jit-threshold 1 --jit-sync unless overridden.", valueName: "arg"))
+    var isomorphArg: [String] = []
+
     @Flag(help: "Print mismatches as found, without minimizing them.")
     var noMinimize = false
 
@@ -79,6 +82,8 @@ struct DiffTestCommand: ParsableCommand {
         options.inProcess = inProcess
         options.qemuPath = qemu
         options.isomorphPath = isomorph ?? Self.siblingExecutable("isomorph")
+        options.isomorphArguments = isomorphArg
+        if !isomorphArg.isEmpty { options.tierArguments = [:] }
         options.minimize = !noMinimize
         options.maxReports = maxReports
         options.corpusDirectory = saveCorpus
