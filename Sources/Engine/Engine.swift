@@ -113,6 +113,7 @@ public final class Engine {
             compiler.dumpStages = jitOptions.dumpStages
             compiler.dumpAddress = jitOptions.dumpAddress
             compileService = CompileService(compiler: compiler, synchronous: jitOptions.synchronous)
+            compileBeforeFirstRun = jitOptions.synchronous && jitOptions.threshold <= 1
         } else {
             compileService = nil
         }
@@ -188,6 +189,16 @@ public final class Engine {
         }
     }
 
+    /// Threshold 1 with synchronous compilation: every block is compiled before it first runs
+    /// (so tests exercise compiled code even for code that runs once).
+    var compileBeforeFirstRun = false
+
+    private func compileNow(_ pc: UInt32, _ service: CompileService) {
+        guard !notCompilable.contains(pc), let instructions = interpreter.instructions(at: pc) else { return }
+        submitHotBlock(pc, instructions, to: service)
+        installCompiled(from: service)
+    }
+
     /// One slice on the JIT tier: compiled code where there is some, the interpreter elsewhere.
     private func stepJIT(_ service: CompileService) -> LinuxOutcome {
         installCompiled(from: service)
@@ -195,6 +206,9 @@ public final class Engine {
         let base = memory.base
         let flags = UnsafeRawPointer(memory.pageFlags)
         for _ in 0..<Engine.blocksPerSlice {
+            if compileBeforeFirstRun && translations.lookup(cpu.pointee.pc) == nil {
+                compileNow(cpu.pointee.pc, service)
+            }
             guard let f = translations.lookup(cpu.pointee.pc) else {
                 let stop = interpreter.run(cpu, maxBlocks: 1)
                 if stop == .budgetExhausted { continue }

@@ -121,6 +121,15 @@ public final class Interpreter {
         return nil
     }
 
+    /// The decoded instructions of the block at pc (decoding it if needed), or nil when pc
+    /// cannot be fetched or is in the kernel helper page. For compiling a block before it runs.
+    public func instructions(at pc: UInt32) -> [Instruction]? {
+        if pc >= Interpreter.kernelHelperPage && pc < Interpreter.kernelHelperPage &+ AddressSpace.pageSize { return nil }
+        if let b = block(at: pc) { return Array(b.instructions) }
+        guard case .success(let b) = decodeBlock(at: pc) else { return nil }
+        return Array(b.instructions)
+    }
+
     /// Decodes the block at pc, or returns the fetch fault.
     private func decodeBlock(at pc: UInt32) -> Result<Block, MemoryFault> {
         let executable = Protection.exec.rawValue | AddressSpace.PageFlag.mapped

@@ -32,7 +32,7 @@ struct RunCommand: ParsableCommand {
     var strace = false
 
     @Option(help: ArgumentHelp("Execution tier: \(Tier.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "tier"))
-    var tier: String = Tier.interp.rawValue
+    var tier: String = Tier.jit.rawValue
 
     @Option(name: .customLong("jit-threshold"), help: ArgumentHelp("Executions of a block before the JIT compiles it.", valueName: "n"))
     var jitThreshold: UInt32 = JITOptions().threshold
