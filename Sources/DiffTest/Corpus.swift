@@ -10,7 +10,7 @@ import ARM
 ///     initial r0=0x… … r14=0x… apsr=0x… scratch-seed=0x… tpidrurw=0x…
 ///     body e0810002    ; add r0, r1, r2        (one line per word, in order)
 ///     sub e12fff1e     ; bx lr                 (subroutine words, after the epilogue)
-///     expect r0=0x… … r14=0x… apsr=0x… checksum=0x…
+///     expect r0=0x… … r14=0x… apsr=0x… checksum=0x…  [signal=… si-code=… si-addr=… fault-pc=…]
 ///
 /// The words are position-independent given the harness layout (`Harness.layoutVersion`),
 /// and the case is built as a one-sequence harness, the way it was recorded.
@@ -50,8 +50,12 @@ public struct RegressionCase: Equatable, Sendable {
             lines.append("sub \(hex(w, prefix: false)) ; \(Disassembler.text(word: w, address: address))")
             address &+= 4
         }
+        var fault = ""
+        if expected.signal != 0 {
+            fault = " signal=\(hex(expected.signal)) si-code=\(hex(expected.code)) si-addr=\(hex(expected.faultAddress)) fault-pc=\(hex(expected.faultPC))"
+        }
         lines.append("expect " + registersText(expected.registers)
-                     + " apsr=\(hex(expected.apsr)) checksum=\(hex(expected.checksum))")
+                     + " apsr=\(hex(expected.apsr)) checksum=\(hex(expected.checksum))" + fault)
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -108,7 +112,9 @@ public struct RegressionCase: Equatable, Sendable {
                 if parts[0] == "body" { body.append(try value(parts[1])) } else { subs.append(try value(parts[1])) }
             case "expect":
                 let f = try fields()
-                expected = FinalState(registers: try registers(f), apsr: try need(f, "apsr"), checksum: try need(f, "checksum"))
+                expected = FinalState(registers: try registers(f), apsr: try need(f, "apsr"), checksum: try need(f, "checksum"),
+                                      signal: f["signal"] ?? 0, code: f["si-code"] ?? 0,
+                                      faultAddress: f["si-addr"] ?? 0, faultPC: f["fault-pc"] ?? 0)
             default:
                 throw ParseError.bad(line: n + 1, "unknown line kind \(parts[0])")
             }

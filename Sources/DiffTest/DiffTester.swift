@@ -28,6 +28,8 @@ public struct DiffTestOptions: Sendable {
     public var workDirectory = NSTemporaryDirectory()
     /// Print every sequence's code and states (with --only, for debugging the generator).
     public var show = false
+    /// Save every sequence as a regression case in `corpusDirectory`, mismatching or not.
+    public var record = false
     public init() {}
 }
 
@@ -89,7 +91,7 @@ public final class DiffTester {
             log("=== mismatch \(k + 1) of \(mismatches.count)")
             try report(m)
         }
-        if options.show {
+        if options.show || options.record {
             for s in sequences { try show(s) }
         }
         log(String(format: "time: %.1f s", seconds))
@@ -104,7 +106,8 @@ public final class DiffTester {
         while !pending.isEmpty {
             let built = Harness.build(pending.map { assembled[$0] }, tls: tls)
             let results = try runAll(built.image, tiers: options.tiers)
-            let reference = results[0]
+            var reference = results[0]
+            reference.records = reference.records.map { ($0.index, ExclusionRules.qemuDeviations($0.state)) }
             var stop = pending.count
             for r in results where !r.exitedCleanly || r.records.count < pending.count {
                 stop = min(stop, r.records.count)
@@ -172,15 +175,12 @@ public final class DiffTester {
                 log("(not saved as a regression case: qemu-arm wrote no final state)")
                 return
             }
-            let first = a.words.first.flatMap { Decoder.decode($0)?.op.name } ?? "empty"
             let c = RegressionCase(sequence: a, tls: tls, expected: expected, notes: [
                 "Found by isomorph-difftest --seed \(seq.seed) (sequence \(seq.index), tier \(m.tier)); minimized.",
-                "Expected state recorded from qemu-arm -cpu cortex-a15 on this one-sequence harness.",
+                "Expected state recorded from qemu-arm -cpu cortex-a15 on this one-sequence harness (corrected by ExclusionRules.qemuDeviations).",
                 "Isomorph gave: " + describe(check.expected.state(0), check.actual.state(0), check.expected.termination, check.actual.termination),
             ])
-            let path = dir + "/\(first)-s\(seq.seed)-i\(seq.index).case"
-            try c.text.write(toFile: path, atomically: true, encoding: .utf8)
-            log("saved regression case \(path)")
+            try save(c, seq, dir)
         }
     }
 
@@ -193,13 +193,27 @@ public final class DiffTester {
         log(listing(a, at: Harness.build([a], tls: tls).bodyAddresses[0]))
         log(stateTable(seq.initial, check.expected.state(0), check.actual.state(0),
                        check.expected.termination, check.actual.termination))
+        if options.record, let dir = options.corpusDirectory, let expected = check.expected.state(0) {
+            try save(RegressionCase(sequence: a, tls: tls, expected: expected, notes: [
+                "Recorded by isomorph-difftest --seed \(seq.seed) --only \(seq.index) --record.",
+                "Expected state from qemu-arm -cpu cortex-a15 on this one-sequence harness (corrected by ExclusionRules.qemuDeviations).",
+            ]), seq, dir)
+        }
+    }
+
+    func save(_ c: RegressionCase, _ seq: TestSequence, _ dir: String) throws {
+        let first = c.sequence.words.first.flatMap { Decoder.decode($0)?.op.name } ?? "empty"
+        let path = dir + "/\(first)-s\(seq.seed)-i\(seq.index).case"
+        try c.text.write(toFile: path, atomically: true, encoding: .utf8)
+        log("saved regression case \(path)")
     }
 
     struct Check { var expected: RunResult; var actual: RunResult; var differs: Bool }
 
     func reproduce(_ items: [Item], _ initial: InitialState, tier: String) throws -> Check {
         let a = TestSequence(seed: 0, index: 0, items: items, initial: initial).assembled()
-        let results = try runAll(Harness.build([a], tls: tls).image, tiers: [tier])
+        var results = try runAll(Harness.build([a], tls: tls).image, tiers: [tier])
+        results[0].records = results[0].records.map { ($0.index, ExclusionRules.qemuDeviations($0.state)) }
         let e = results[0].state(0), x = results[1].state(0)
         let differs: Bool
         switch (e, x) {
@@ -295,6 +309,12 @@ public final class DiffTester {
         let ef = e.map { $0.apsr & FinalState.flagMask }, af = a.map { $0.apsr & FinalState.flagMask }
         lines.append("apsr    \(hex(initial.apsr))  \(col(e?.apsr))  \(col(a?.apsr))\(ef != af ? "  *" : "")  (\(flagsText(initial.apsr)) -> \(e.map { flagsText($0.apsr) } ?? "-") / \(a.map { flagsText($0.apsr) } ?? "-"))")
         lines.append("memory  seed \(hex(initial.scratchSeed, prefix: false))  \(col(e?.checksum))  \(col(a?.checksum))\(e?.checksum != a?.checksum ? "  *" : "")  (scratch checksum)")
+        if (e?.signal ?? 0) != 0 || (a?.signal ?? 0) != 0 {
+            for (name, ev, av) in [("signal", e?.signal, a?.signal), ("si_code", e?.code, a?.code),
+                                   ("si_addr", e?.faultAddress, a?.faultAddress), ("pc", e?.faultPC, a?.faultPC)] {
+                lines.append(name.padding(toLength: 8, withPad: " ", startingAt: 0) + "              \(col(ev))  \(col(av))\(ev != av ? "  *" : "")")
+            }
+        }
         lines.append("tpidrurw \(hex(initial.tpidrurw))")
         lines.append("end: qemu-arm \(eEnd); isomorph \(aEnd)")
         return lines.joined(separator: "\n")

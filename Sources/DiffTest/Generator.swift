@@ -17,12 +17,14 @@ import ARM
 ///   are only made by the structures.
 /// - Calls are not nested and not made from inside loops; exclusives are made only at the
 ///   top level (see `ExclusionRules.ExclusiveMonitorRules`).
+/// - Faults are made on purpose only by fault items (UDF, BKPT, branches and accesses below
+///   0x10000); the harness's signal handler records the state they leave.
 public enum Generator {
     /// The encodings random instructions are drawn from: testable ones, minus the branches,
     /// which only the structures make (they would otherwise jump to random addresses).
     public static let randomPool: [Op] = ExclusionRules.testableEncodings.filter { !structural.contains($0) }
     /// Encodings emitted by the structures (forward branches, loops, calls, returns).
-    public static let structural: Set<Op> = [.b, .bl, .bx, .bxj, .blxReg]
+    public static let structural: Set<Op> = [.b, .bl, .bx, .bxj, .blxReg, .udf, .bkpt]
 
     public static let maxInstructions = 20
 
@@ -258,7 +260,10 @@ final class Generation {
                 items.append(item)
             } else if roll < 23 && budget >= 3 {
                 items += flagChain(&budget)
-            } else if roll < 26 && inSubroutine && earlyReturnAllowed {
+            } else if roll < 24, let item = faultItem() {
+                budget -= 1
+                items.append(item)
+            } else if roll < 28 && inSubroutine && earlyReturnAllowed {
                 budget -= 1
                 items.append(.returnIf(randomCondition(alProbability: 0)))
             } else {
@@ -330,6 +335,77 @@ final class Generation {
         maybeDepth -= 1
         if jump == .addPC && body.isEmpty { jump = .branch }
         return .skip(cond, jump, body)
+    }
+
+    /// An instruction that faults when it executes (it may be conditional): UDF (SIGILL),
+    /// BKPT (SIGTRAP), a branch below 0x10000 (SIGSEGV on the fetch) or a load or store there
+    /// (SIGSEGV on the access), the address set by a `movw` just before. Forms the ARM ARM
+    /// leaves UNKNOWN or IMPLEMENTATION DEFINED after an abort are skipped
+    /// (`ExclusionRules.faultExcluded`).
+    func faultItem() -> Item? {
+        let cond = randomCondition(alProbability: 0.6)
+        switch rng.below(10) {
+        case 0:
+            return .fault([Op.udf.encode(["i": rng.field(width: 16)])])
+        case 1:
+            // BKPT is UNPREDICTABLE unless its condition is AL (ARM ARM A8.8 BKPT).
+            return .fault([Op.bkpt.encode(["i": rng.field(width: 16)])])
+        case 2:
+            guard let r = freeRegister() else { return nil }
+            let address = UInt32(4 * (0x400 + rng.below(0x3800)))
+            let setup = Op.movw.encode(["d": UInt32(r), "i": address])
+            let jump: UInt32
+            switch rng.below(4) {
+            case 0: jump = Op.bx.encode(["m": UInt32(r)], cond: cond)
+            case 1: jump = Op.movReg.encode(["d": 15, "m": UInt32(r)], cond: cond)
+            case 2: jump = Op.bxj.encode(["m": UInt32(r)], cond: cond)
+            default:
+                guard !reserved.contains(14) else { return nil }
+                jump = Op.blxReg.encode(["m": UInt32(r)], cond: cond)
+            }
+            return .fault([setup, jump])
+        default:
+            guard let r = freeRegister() else { return nil }
+            let address = 4 * (0x400 + rng.below(0x3400))
+            let pool = Generator.randomPool.filter { MemoryClass($0) != nil && ExclusionRules.faultExcluded($0) == nil }
+            for _ in 0..<40 {
+                if let w = faultingAccess(rng.pick(pool), base: r, address: address, cond: cond) {
+                    return .fault([Op.movw.encode(["d": UInt32(r), "i": UInt32(address)]), w])
+                }
+            }
+            return nil
+        }
+    }
+
+    /// A load or store of `op` through `base` (holding `address`, below 0x10000) whose whole
+    /// access stays in [0x1000, 0xF000), so it faults on its first access.
+    func faultingAccess(_ op: Op, base: Int, address: Int, cond: Condition) -> UInt32? {
+        let savedBases = bases, savedMonitor = monitor
+        defer { bases = savedBases; monitor = savedMonitor }
+        let offset = address - Int(Scratch.address)
+        bases = [base: BaseRegister(lo: offset, hi: offset, exact: true, regionLo: 0x1000 - Int(Scratch.address),
+                                    regionHi: 0xF000 - Int(Scratch.address))]
+        let p = op.pattern
+        var v: [Character: UInt32] = [:]
+        for letter in p.letters where letter != "c" {
+            switch letter {
+            case "n", "d", "m", "s", "a", "t": v[letter] = randomRegister()
+            default: v[letter] = rng.field(width: p.width(letter))
+            }
+        }
+        guard let mem = MemoryClass(op), shapeMemoryFields(mem, &v) else { return nil }
+        v["n"] = UInt32(base)
+        let word = p.encode(v, cond: p.isConditional ? cond : .al)
+        guard let inst = Decoder.decode(word), inst.op == op, ExclusionRules.unpredictable(inst) == nil else { return nil }
+        // Loop counters, lr in a subroutine, base registers: not even a faulting write-back.
+        let (writes, writeBack) = writtenRegisters(inst)
+        for r in writes where r == 15 || reserved.contains(r) { return nil }
+        if let wb = writeBack, wb != base { return nil }
+        let savedLoop = loopDepth
+        loopDepth = 0
+        defer { loopDepth = savedLoop }
+        guard checkMemory(inst, mem, writeBack: writeBack, maybe: true) != nil else { return nil }
+        return word
     }
 
     /// A base register and offset where a code address can be stored and loaded back into

@@ -97,12 +97,14 @@ func signalName(_ s: Int32) -> String {
 }
 
 /// Runs the image on Isomorph's interpreter inside this process: the image's segments are
-/// mapped directly and the harness's three syscalls (write, set_tls, exit_group) are served
-/// here. Faster than a process per run, and needs no `isomorph` binary (the regression test
-/// uses it); the Linux layer is exercised by the process runner.
+/// mapped directly and the harness's syscalls (write, set_tls, sigaltstack, rt_sigaction,
+/// exit_group) are served here, with signals delivered the way Linux builds an ARM rt signal
+/// frame (only the parts the harness's handler reads: siginfo's signo, code and addr; the
+/// ucontext's r0–r15 and CPSR). Faster than a process per run, and needs no `isomorph` binary
+/// (the regression test uses it); the Linux layer is exercised by the process runner.
 public struct InProcessInterpreterRunner: GuestRunner {
     public let name = "isomorph --tier interp (in-process)"
-    /// Guest instructions allowed before the run counts as hung.
+    /// Blocks allowed before the run counts as hung.
     public var maxBlocks = 400_000_000
 
     public init() {}
@@ -123,11 +125,40 @@ public struct InProcessInterpreterRunner: GuestRunner {
         defer { cpu.deinitialize(count: 1); cpu.deallocate() }
         cpu.pointee.pc = image.entry
         var output: [UInt8] = []
+        var handlers: [UInt32: UInt32] = [:]
+        var altStack: (sp: UInt32, size: UInt32)? = nil
+
+        /// Enters the guest's handler for `sig`, or returns false when there is none.
+        func deliver(_ sig: UInt32, code: UInt32, address: UInt32) -> Bool {
+            guard let handler = handlers[sig] else { return false }
+            let top = altStack.map { $0.sp &+ $0.size } ?? cpu.pointee[13]
+            let frame = (top &- 888) & ~7
+            let uc = frame &+ 128
+            var words: [(UInt32, UInt32)] = [(frame, sig), (frame &+ 4, 0), (frame &+ 8, code), (frame &+ 12, address),
+                                             (uc, 0), (uc &+ 4, 0)]
+            for r in 0..<16 { words.append((uc &+ 32 &+ UInt32(4 * r), cpu.pointee[r])) }
+            words.append((uc &+ 96, cpu.pointee.cpsr))
+            words.append((uc &+ 100, address))
+            do {
+                for (a, v) in words { try memory.write(a, v) }
+            } catch {
+                return false
+            }
+            cpu.pointee[0] = sig
+            cpu.pointee[1] = frame
+            cpu.pointee[2] = uc
+            cpu.pointee[13] = frame
+            cpu.pointee[14] = 0
+            cpu.pointee.pc = handler
+            return true
+        }
+
         var termination = "timeout (block budget exhausted)"
         let slice = 1 << 16
         var blocks = 0
         run: while blocks < maxBlocks {
             let stop = interpreter.run(cpu, maxBlocks: slice)
+            let pc = cpu.pointee.pc
             switch stop {
             case .budgetExhausted:
                 blocks += slice
@@ -136,11 +167,18 @@ public struct InProcessInterpreterRunner: GuestRunner {
                 switch cpu.pointee[7] {
                 case 4:
                     guard memory.check(r1, length: r2, .read) else { termination = "bad write buffer"; break run }
-                    let p = memory.host(r1)
-                    output += UnsafeRawBufferPointer(start: p, count: Int(r2))
+                    output += UnsafeRawBufferPointer(start: memory.host(r1), count: Int(r2))
                     cpu.pointee[0] = r2
                 case 0xF_0005:
                     cpu.pointee.tpidruro = r0
+                    cpu.pointee[0] = 0
+                case 174:   // rt_sigaction(sig, act, oldact, 8)
+                    if r1 != 0, let handler: UInt32 = try? memory.read(r1) { handlers[r0] = handler }
+                    cpu.pointee[0] = 0
+                case 186:   // sigaltstack(ss, old)
+                    if r0 != 0, let sp: UInt32 = try? memory.read(r0), let size: UInt32 = try? memory.read(r0 &+ 8) {
+                        altStack = (sp, size)
+                    }
                     cpu.pointee[0] = 0
                 case 1, 248:
                     termination = "exit \(Int32(bitPattern: r0))"
@@ -150,19 +188,23 @@ public struct InProcessInterpreterRunner: GuestRunner {
                     break run
                 }
             case .undefined(let word, let reason):
-                termination = "signal 4 SIGILL (pc 0x\(String(cpu.pointee.pc, radix: 16)), word 0x\(String(word, radix: 16)): \(reason))"
+                if deliver(4, code: 1, address: pc) { continue }
+                termination = "signal 4 SIGILL (pc 0x\(String(pc, radix: 16)), word 0x\(String(word, radix: 16)): \(reason))"
                 break run
             case .dataFault(let f):
-                termination = "signal 11 SIGSEGV (pc 0x\(String(cpu.pointee.pc, radix: 16)), \(f.isWrite ? "write" : "read") 0x\(String(f.address, radix: 16)))"
+                if deliver(11, code: f.isPermission ? 2 : 1, address: f.address) { continue }
+                termination = "signal 11 SIGSEGV (pc 0x\(String(pc, radix: 16)), \(f.isWrite ? "write" : "read") 0x\(String(f.address, radix: 16)))"
                 break run
             case .fetchFault(let f):
-                termination = "signal 11 SIGSEGV (fetch from 0x\(String(f.address, radix: 16)))"
+                if deliver(11, code: f.isPermission ? 2 : 1, address: pc) { continue }
+                termination = "signal 11 SIGSEGV (fetch from 0x\(String(pc, radix: 16)))"
                 break run
             case .breakpoint:
+                if deliver(5, code: 1, address: pc) { continue }
                 termination = "signal 5 SIGTRAP"
                 break run
             case .thumb:
-                termination = "signal 4 SIGILL (branch to Thumb at 0x\(String(cpu.pointee.pc, radix: 16)))"
+                termination = "signal 4 SIGILL (branch to Thumb at 0x\(String(pc, radix: 16)))"
                 break run
             case .kernelHelper:
                 termination = "signal 11 SIGSEGV (kernel helper page)"

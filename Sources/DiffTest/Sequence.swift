@@ -84,11 +84,15 @@ public indirect enum Item: Equatable, Sendable {
     case call(Condition, CallKind, Subroutine)
     /// `bx<c> lr`: an early return inside a subroutine.
     case returnIf(Condition)
+    /// Straight-line words whose last one faults when it executes (an access below 0x10000,
+    /// a branch there, UDF, BKPT); the harness's signal handler records the state.
+    case fault([UInt32])
 
     /// Number of items in this one and those nested in it.
     public var size: Int {
         switch self {
         case .instruction, .returnIf: return 1
+        case .fault(let words): return words.count
         case .skip(_, _, let body), .loop(_, _, _, let body): return 1 + body.reduce(0) { $0 + $1.size }
         case .call(_, _, let sub): return 1 + sub.items.reduce(0) { $0 + $1.size }
         }
@@ -214,6 +218,8 @@ struct SequenceAssembler {
                 }
             case .returnIf(let cond):
                 words.append(Op.bx.encode(["m": 14], cond: cond))
+            case .fault(let ws):
+                words += ws
             }
         }
     }

@@ -60,6 +60,9 @@ struct DiffTestCommand: ParsableCommand {
     @Flag(help: "Print each sequence's code and states (use with --only).")
     var show = false
 
+    @Flag(help: "With --save-corpus: save every sequence run (use with --only) as a regression case, mismatching or not.")
+    var record = false
+
     @Flag(help: "Print the excluded encodings with their reasons and exit.")
     var listExclusions = false
 
@@ -88,6 +91,8 @@ struct DiffTestCommand: ParsableCommand {
         options.maxReports = maxReports
         options.corpusDirectory = saveCorpus
         options.show = show
+        options.record = record
+        if record && saveCorpus == nil { throw ValidationError("--record needs --save-corpus DIR") }
         guard FileManager.default.isExecutableFile(atPath: options.qemuPath) else {
             throw ValidationError("qemu-arm not found at \(options.qemuPath) (use --qemu)")
         }

@@ -16,7 +16,7 @@ final class GeneratorTests: XCTestCase {
                     XCTAssertFalse(Generator.structural.contains(i.op))
                 case .skip(_, _, let body), .loop(_, _, _, let body): check(body)
                 case .call(_, _, let sub): check(sub.items)
-                case .returnIf: break
+                case .returnIf, .fault: break
                 }
             }
         }
@@ -76,20 +76,44 @@ final class GeneratorTests: XCTestCase {
         XCTAssertEqual(result.state(0)?.checksum, s.checksum)
     }
 
-    /// A crash ends the output at the crashing sequence.
+    /// A crash the harness's handler does not catch (here: entering Thumb state, which the
+    /// in-process runner does not turn into a signal) ends the output at that sequence.
     func testCrashStopsTheRecords() throws {
         let initial = InitialState(registers: Array(repeating: 0, count: 15), apsr: 0, scratchSeed: 1, tpidrurw: 0)
         let ok = AssembledSequence(body: [], subroutines: [], initial: initial)
-        let udf = AssembledSequence(body: [Op.udf.encode([:])], subroutines: [], initial: initial)
-        let result = try InProcessInterpreterRunner().run(Harness.build([ok, udf, ok], tls: 0).image, elfPath: "")
+        let thumb = AssembledSequence(body: [Op.addImm.encode(["n": 15, "d": 0, "i": 1]), Op.bx.encode(["m": 0])],
+                                      subroutines: [], initial: initial)
+        let result = try InProcessInterpreterRunner().run(Harness.build([ok, thumb, ok], tls: 0).image, elfPath: "")
         XCTAssertEqual(result.records.map(\.index), [0])
         XCTAssertTrue(result.termination.hasPrefix("signal 4"), result.termination)
+    }
+
+    /// A faulting sequence reports the state of the signal's ucontext, and the next sequence
+    /// runs normally after it.
+    func testFaultIsRecordedAndTheNextSequenceRuns() throws {
+        let regs = (0..<15).map { UInt32($0) * 3 }
+        let initial = InitialState(registers: regs, apsr: 0x2000_0000, scratchSeed: 9, tpidrurw: 0)
+        let load = Op.ldrImm.encode(["P": 1, "U": 1, "n": 1, "t": 2, "i": 0x100])   // ldr r2, [r1, #256]
+        let faulting = AssembledSequence(body: [Op.movw.encode(["d": 1, "i": 0x2000]), load], subroutines: [], initial: initial)
+        let ok = AssembledSequence(body: [], subroutines: [], initial: initial)
+        let built = Harness.build([faulting, ok], tls: 0)
+        let result = try InProcessInterpreterRunner().run(built.image, elfPath: "")
+        XCTAssertEqual(result.termination, "exit 0")
+        let fault = try XCTUnwrap(result.state(0))
+        XCTAssertEqual(fault.signal, 11)
+        XCTAssertEqual(fault.faultAddress, 0x2100)
+        XCTAssertEqual(fault.faultPC, built.bodyAddresses[0] + 4)
+        XCTAssertEqual(fault.registers[1], 0x2000)
+        XCTAssertEqual(fault.registers[2], regs[2])
+        XCTAssertEqual(result.state(1)?.registers, regs)
+        XCTAssertEqual(result.state(1)?.signal, 0)
     }
 
     func testRegressionCaseTextRoundTrips() throws {
         let seq = Generator.sequence(seed: 11, index: 3)
         let c = RegressionCase(sequence: seq.assembled(), tls: 0x1234,
-                               expected: FinalState(registers: Array(0..<15), apsr: 0x6000_0010, checksum: 42),
+                               expected: FinalState(registers: Array(0..<15), apsr: 0x6000_0010, checksum: 42,
+                                                    signal: 11, code: 1, faultAddress: 0x2000, faultPC: 0x11230),
                                notes: ["a note"])
         XCTAssertEqual(try RegressionCase(parsing: c.text), c)
     }
