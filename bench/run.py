@@ -98,9 +98,44 @@ def main():
         f"Command: `bench/run.py --repeat {args.repeat} --tiers {args.tiers}`. Times are wall-clock seconds, best of {args.repeat}.",
         "ARM binaries: arm-linux-gnueabi-gcc -O2 -static (ARMv5TE, soft-float); native: cc -O2.", "",
         *lines, "", *summary, "", start_line, ""])
+    chart(rows, labels)
+    text += "\n![Time relative to native, log scale](results.svg)\n"
     with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
         f.write(text)
     print(text)
+
+def chart(rows, labels):
+    """bench/results.svg: per workload, each runner's time relative to native, on a log scale."""
+    import math
+    colors = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3"]
+    width, height, left, bottom, top = 900, 420, 60, 60, 30
+    top_ratio = max(t[l] / t["native"] for _, t in rows for l in labels)
+    decades = max(1, math.ceil(math.log10(top_ratio)))
+    plot_h = height - bottom - top
+    def y(ratio):
+        return height - bottom - plot_h * math.log10(max(ratio, 1)) / decades
+    group_w = (width - left - 20) / len(rows)
+    bar_w = group_w * 0.8 / len(labels)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{width}" height="{height}" fill="white"/>']
+    for d in range(decades + 1):
+        yy = y(10 ** d)
+        out.append(f'<line x1="{left}" x2="{width - 20}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#ddd"/>')
+        out.append(f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end">{10 ** d}x</text>')
+    for g, (name, t) in enumerate(rows):
+        x0 = left + g * group_w + group_w * 0.1
+        for k, l in enumerate(labels):
+            ratio = t[l] / t["native"]
+            yy = y(ratio)
+            out.append(f'<rect x="{x0 + k * bar_w:.1f}" y="{yy:.1f}" width="{bar_w - 1:.1f}" height="{height - bottom - yy:.1f}" fill="{colors[k % len(colors)]}"><title>{name} {l}: {ratio:.1f}x native</title></rect>')
+        out.append(f'<text x="{x0 + group_w * 0.4:.1f}" y="{height - bottom + 16}" text-anchor="middle">{name}</text>')
+    for k, l in enumerate(labels):
+        out.append(f'<rect x="{left + k * 150}" y="{height - 24}" width="12" height="12" fill="{colors[k % len(colors)]}"/>')
+        out.append(f'<text x="{left + k * 150 + 16}" y="{height - 14}">{l}</text>')
+    out.append(f'<text x="{left}" y="18">Run time relative to native x86-64 (log scale; lower is better)</text>')
+    out.append('</svg>')
+    with open(os.path.join(HERE, "results.svg"), "w") as f:
+        f.write("\n".join(out) + "\n")
 
 if __name__ == "__main__":
     main()
