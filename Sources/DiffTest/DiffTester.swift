@@ -208,6 +208,28 @@ public final class DiffTester {
         log("saved regression case \(path)")
     }
 
+    /// Re-records a regression case: runs its code on qemu-arm (with the current harness
+    /// layout), writes the corrected expected state back, and reports what each tier gives.
+    /// Returns the number of tiers that disagree.
+    public func rerecord(_ path: String) throws -> Int {
+        let old = try RegressionCase(parsing: String(contentsOfFile: path, encoding: .utf8), anyLayout: true)
+        let results = try runAll(old.build().image, tiers: options.tiers)
+        guard let state = results[0].state(0) else {
+            log("\(path): qemu-arm wrote no final state (\(results[0].termination)); not changed")
+            return options.tiers.count
+        }
+        var c = old
+        c.expected = ExclusionRules.qemuDeviations(state)
+        try c.text.write(toFile: path, atomically: true, encoding: .utf8)
+        var disagreeing = 0
+        for (k, tier) in options.tiers.enumerated() {
+            let d = results[k + 1].state(0).map { c.expected.differences(from: $0).joined(separator: ", ") } ?? "no state (\(results[k + 1].termination))"
+            if !d.isEmpty { disagreeing += 1 }
+            log("\(path): tier \(tier): " + (d.isEmpty ? "agrees" : "differs: " + d))
+        }
+        return disagreeing
+    }
+
     struct Check { var expected: RunResult; var actual: RunResult; var differs: Bool }
 
     func reproduce(_ items: [Item], _ initial: InitialState, tier: String) throws -> Check {

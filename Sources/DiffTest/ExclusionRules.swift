@@ -62,8 +62,10 @@ public enum ExclusionRules {
             return "LDM/STM (User registers) and LDM (exception return) are UNPREDICTABLE in User mode (ARM ARM B9.3)"
         case .blxImm:
             return "BLX (immediate) always enters Thumb state, which Isomorph does not support yet"
-        case .mcrr, .mrrc, .cdp, .stc, .ldc, .mcr2, .mrc2, .mcrr2, .mrrc2, .cdp2, .stc2, .ldc2:
-            return "a user-mode process has no coprocessor with 64-bit transfers, CDP or LDC/STC (CP10/11 are VFP, CP14/15 have none of these in User mode): UNDEFINED (ARM ARM A8.8 " + op.name.uppercased() + ")"
+        case .mcrr, .mrrc, .mcrr2, .mrrc2:
+            return "the only 64-bit coprocessor registers a User-mode process may reach are the generic timer's counters (MRRC p15 CNTPCT/CNTVCT, when the kernel enables them): time-dependent, nothing to compare; every other form is UNDEFINED (ARM ARM A8.8 MCRR, MRRC; B8)"
+        case .cdp, .stc, .ldc, .mcr2, .mrc2, .cdp2, .stc2, .ldc2:
+            return "no coprocessor state is visible to User mode through this form: CP0-CP13 are absent (CP10/11 are VFP, unsupported), CP15 has no such operations, and CP14's debug-channel transfers depend on the debug configuration: UNDEFINED or configuration-dependent (ARM ARM A8.8 " + op.name.uppercased() + "; C6)"
         default:
             return nil
         }
@@ -270,6 +272,21 @@ public enum ExclusionRules {
             return "preload hints never fault (ARM ARM A8.8 PLD, PLI)"
         default:
             return nil
+        }
+    }
+
+    /// Why a UDF immediate is not used, or nil. UDF is UNDEFINED (SIGILL) for the ARM ARM, but
+    /// Linux gives some immediates a meaning through its undefined-instruction hooks:
+    /// - #16 (0xe7f001f0) is the ARM breakpoint: SIGTRAP, TRAP_BRKPT (arch/arm/kernel/ptrace.c).
+    ///   Generated: qemu-arm and Isomorph both follow Linux.
+    /// - #25 and #26 (0xe7f001f9, 0xe7f001fa) are the uprobes breakpoint and single-step
+    ///   instructions (arch/arm/probes/uprobes): with CONFIG_UPROBES the first raises SIGTRAP
+    ///   (SI_KERNEL) and the second is swallowed, so the instruction repeats forever; without
+    ///   it, SIGILL. Kernel-configuration dependent: not generated.
+    public static func udfExcluded(_ imm16: UInt32) -> String? {
+        switch imm16 {
+        case 25, 26: return "UDF #\(imm16) is a uprobes instruction: its effect depends on the kernel configuration"
+        default: return nil
         }
     }
 

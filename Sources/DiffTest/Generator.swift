@@ -346,7 +346,9 @@ final class Generation {
         let cond = randomCondition(alProbability: 0.6)
         switch rng.below(10) {
         case 0:
-            return .fault([Op.udf.encode(["i": rng.field(width: 16)])])
+            var imm = rng.chance(0.2) ? 16 : rng.field(width: 16)
+            while ExclusionRules.udfExcluded(imm) != nil { imm = rng.field(width: 16) }
+            return .fault([Op.udf.encode(["i": imm])])
         case 1:
             // BKPT is UNPREDICTABLE unless its condition is AL (ARM ARM A8.8 BKPT).
             return .fault([Op.bkpt.encode(["i": rng.field(width: 16)])])

@@ -187,6 +187,11 @@ public struct InProcessInterpreterRunner: GuestRunner {
                     termination = "unexpected syscall \(cpu.pointee[7])"
                     break run
                 }
+            case .undefined(let word, _) where word & 0x0FFF_FFFF == 0x07F0_01F0:
+                // UDF #16, Linux's ARM breakpoint: SIGTRAP (as Engine.handle does).
+                if deliver(5, code: 1, address: pc) { continue }
+                termination = "signal 5 SIGTRAP (udf #16)"
+                break run
             case .undefined(let word, let reason):
                 if deliver(4, code: 1, address: pc) { continue }
                 termination = "signal 4 SIGILL (pc 0x\(String(pc, radix: 16)), word 0x\(String(word, radix: 16)): \(reason))"

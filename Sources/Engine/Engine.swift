@@ -273,6 +273,12 @@ public final class Engine {
             return process.raiseSynchronous(signal: SIGSEGV, code: 1 /* SEGV_MAPERR */, faultAddress: pc,
                                             description: "jump to 0x\(hex(pc)) in the kernel helper page, which is not a helper entry point",
                                             &cpu.pointee)
+        case .undefined(let word, _) where word & 0x0FFF_FFFF == 0x07F0_01F0:
+            // UDF #16 is Linux's ARM breakpoint: the kernel's undef hook (arch/arm/kernel/ptrace.c,
+            // arm_break_hook) turns it into SIGTRAP, as qemu-arm does.
+            return process.raiseSynchronous(signal: SIGTRAP, code: 1 /* TRAP_BRKPT */, faultAddress: pc,
+                                            description: "at pc 0x\(hex(pc)): breakpoint (udf #16, the Linux ARM breakpoint)",
+                                            &cpu.pointee)
         case .undefined(let word, let reason):
             return process.raiseSynchronous(signal: SIGILL, code: 1 /* ILL_ILLOPC */, faultAddress: pc,
                                             description: "at pc 0x\(hex(pc)): word 0x\(hex(word)): \(reason)",

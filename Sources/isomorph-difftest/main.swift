@@ -63,6 +63,9 @@ struct DiffTestCommand: ParsableCommand {
     @Flag(help: "With --save-corpus: save every sequence run (use with --only) as a regression case, mismatching or not.")
     var record = false
 
+    @Option(help: ArgumentHelp("Re-record this regression case with qemu-arm (its expected state, in the current harness layout) and compare the tiers (repeatable).", valueName: "file"))
+    var rerecord: [String] = []
+
     @Flag(help: "Print the excluded encodings with their reasons and exit.")
     var listExclusions = false
 
@@ -100,6 +103,13 @@ struct DiffTestCommand: ParsableCommand {
             throw ValidationError("isomorph not found at \(options.isomorphPath) (build it with `swift build --product isomorph`, or use --isomorph or --in-process)")
         }
         setvbuf(stdout, nil, _IOLBF, 0)
+        if !rerecord.isEmpty {
+            let tester = DiffTester(options: options)
+            var disagreeing = 0
+            for file in rerecord { disagreeing += try tester.rerecord(file) }
+            if disagreeing > 0 { throw ExitCode(1) }
+            return
+        }
         let result = try DiffTester(options: options).run()
         if result.mismatches > 0 { throw ExitCode(1) }
     }

@@ -11,6 +11,7 @@ private final class BundleToken {}
 /// the end-to-end tests do. ISOMORPH_DIFFTEST_COUNT / ISOMORPH_DIFFTEST_SEED change the run.
 final class SmokeRunTests: XCTestCase {
     static var isomorph: String? {
+        // As Tests/EndToEndTests finds it.
         let fm = FileManager.default
         if let explicit = ProcessInfo.processInfo.environment["ISOMORPH_BIN"] {
             return fm.isExecutableFile(atPath: explicit) ? explicit : nil
