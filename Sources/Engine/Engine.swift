@@ -61,6 +61,7 @@ public struct JITStatistics: Sendable {
     public var compileFailures = 0
     /// Compiled results dropped because the guest code changed while they were compiled.
     public var staleResults = 0
+    /// CPU time of the compiling thread spent in the lifter and LLVM.
     public var compileSeconds = 0.0
     /// Calls of compiled code from the dispatcher, and how many of them handed an instruction
     /// back to the interpreter (faults, page-crossing or code-page accesses, exceptions).

@@ -72,10 +72,10 @@ public final class CompileService {
 
     private func compile(_ region: Region, epoch: UInt64) -> Finished {
         var start = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &start)
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
         let result = compiler.compile(region)
         var end = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &end)
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
         let seconds = Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9
         switch result {
         case .success(let c): return Finished(region: region, compiled: c, failure: nil, seconds: seconds, epoch: epoch)

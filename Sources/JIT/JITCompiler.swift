@@ -33,6 +33,8 @@ public final class JITCompiler {
     /// The host CPU and its features: part of any future cache key (DESIGN.md).
     public let hostCPU: String
     public let hostFeatures: String
+    /// The optimisation pipeline: ISOMORPH_LLVM_PIPELINE overrides it (for measuring).
+    static let pipeline = getenv("ISOMORPH_LLVM_PIPELINE").map { String(cString: $0) } ?? "default<O2>"
     public var dumpStages: Set<DumpStage> = []
     /// Dump only the region starting here (nil: all).
     public var dumpAddress: UInt32?
@@ -97,7 +99,7 @@ public final class JITCompiler {
         LLVMDisposeMessage(message)
         let options = LLVMCreatePassBuilderOptions()
         defer { LLVMDisposePassBuilderOptions(options) }
-        if let error = LLVMRunPasses(module, "default<O2>", targetMachine, options) {
+        if let error = LLVMRunPasses(module, JITCompiler.pipeline, targetMachine, options) {
             return .failure(JITError("optimisation failed", error))
         }
         if dumping && dumpStages.contains(.opt) { dump("optimised IR", region, module: module) }

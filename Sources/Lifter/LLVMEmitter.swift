@@ -170,8 +170,28 @@ public final class LLVMEmitter: Emitter {
         LLVMPositionBuilderAtEnd(builder, back)
     }
 
+    /// The one block every "leave this instruction to the interpreter" path branches to, with
+    /// the instruction's pc as a phi: sharing it keeps the state flush out of every memory
+    /// access's slow path (the allocas make the shared block see each path's values).
+    private var interpretExit: (block: LLVMBasicBlockRef, pc: LLVMValueRef)?
+
     /// Ends the region at the current instruction, for the interpreter to execute it.
-    func exitToInterpreter() { exit(.interpret, pc: c32(currentPC)) }
+    func exitToInterpreter() {
+        if interpretExit == nil {
+            let here = LLVMGetInsertBlock(builder)!
+            let block = LLVMAppendBasicBlockInContext(context, function, "to_interpreter")!
+            LLVMPositionBuilderAtEnd(builder, block)
+            let phi = LLVMBuildPhi(builder, i32, "interpret_pc")!
+            interpretExit = (block, phi)
+            LLVMPositionBuilderAtEnd(builder, here)
+        }
+        let (block, phi) = interpretExit!
+        var value: LLVMValueRef? = c32(currentPC)
+        var from: LLVMBasicBlockRef? = LLVMGetInsertBlock(builder)
+        LLVMAddIncoming(phi, &value, &from, 1)
+        LLVMBuildBr(builder, block)
+        LLVMPositionBuilderAtEnd(builder, LLVMAppendBasicBlockInContext(context, function, "after_exit"))
+    }
 
     /// Emits `then` only when `condition` holds at run time.
     func conditional(_ condition: Flag, _ then: () -> Void) {
@@ -188,6 +208,11 @@ public final class LLVMEmitter: Emitter {
     func finish(fallthrough pc: UInt32) {
         exit(.branch, pc: c32(pc), chainTo: pc)
         LLVMBuildUnreachable(builder)
+        if let (block, phi) = interpretExit {
+            LLVMPositionBuilderAtEnd(builder, block)
+            exit(.interpret, pc: phi)
+            LLVMBuildUnreachable(builder)
+        }
     }
 
     // MARK: Emitter: values and state
@@ -314,7 +339,7 @@ public final class LLVMEmitter: Emitter {
         LLVMBuildCondBr(builder, ok, fast, slow)
         LLVMPositionBuilderAtEnd(builder, slow)
         exitToInterpreter()
-        LLVMBuildUnreachable(builder)
+        LLVMBuildUnreachable(builder)  // the dead block exitToInterpreter positioned at
         LLVMPositionBuilderAtEnd(builder, fast)
         var offset: [LLVMValueRef?] = [LLVMBuildZExt(builder, address.ref, i64, "")]
         return LLVMBuildGEP2(builder, i8, guestBase, &offset, 1, "")
