@@ -48,7 +48,7 @@ enum MemoryClass {
     /// The class of an encoding, from its ARM ARM name: ldr/str + b/h/sb/sh/d/t…, ldm/stm +
     /// da/db/ib, ldrex/strex + b/h/d, swp(b), pld/pli.
     init?(_ op: Op) {
-        let name = Disassembler.mnemonicAndForm(op)
+        let name = mnemonicAndForm(op)
         let mn = name.mnemonic
         if mn.hasPrefix("ldrex") || mn.hasPrefix("strex") {
             let size: Int
@@ -88,15 +88,13 @@ enum MemoryClass {
     }
 }
 
-extension Disassembler {
-    /// The case name split into mnemonic and form suffix (`ldrbtReg` → ("ldrbt", "Reg")).
-    static func mnemonicAndForm(_ op: Op) -> (mnemonic: String, form: String) {
-        let name = op.name
-        for form in ["Imm", "Reg", "RSR"] where name.hasSuffix(form) {
-            return (String(name.dropLast(form.count)), form)
-        }
-        return (name, "")
+/// The case name split into mnemonic and form suffix (`ldrbtReg` → ("ldrbt", "Reg")).
+func mnemonicAndForm(_ op: Op) -> (mnemonic: String, form: String) {
+    let name = op.name
+    for form in ["Imm", "Reg", "RSR"] where name.hasSuffix(form) {
+        return (String(name.dropLast(form.count)), form)
     }
+    return (name, "")
 }
 
 /// The registers an instruction writes (PC included when it does), apart from flags; and
@@ -216,7 +214,9 @@ final class Generation {
         }
         for _ in 0..<(1 + rng.below(3)) {
             let r = rng.pick(free); take(r)
-            let off = 4 * (256 + rng.below(1537))
+            // Some bases sit next to the page boundary in the middle of the buffer, so
+            // unaligned and multi-word accesses cross it.
+            let off = rng.chance(0.3) ? 4096 + 4 * (rng.below(33) - 16) : 4 * (256 + rng.below(1537))
             bases[r] = BaseRegister(lo: off, hi: off, exact: true, regionLo: 0, regionHi: Scratch.mainSize)
         }
         for _ in 0..<rng.below(3) {
