@@ -28,6 +28,11 @@ public struct CPUState {
     /// Host address of the JIT's pc -> code table (`TranslationCache`), which compiled code
     /// consults for indirect branches; 0 when interpreting. Set at run time, never compiled in.
     public var dispatchTable: UInt64 = 0
+    /// Statistics kept by compiled code: direct transitions from one compiled block to the next
+    /// without the dispatcher, and indirect-branch lookups in the dispatch table and their hits.
+    public var chainedTransitions: UInt64 = 0
+    public var indirectLookups: UInt64 = 0
+    public var indirectHits: UInt64 = 0
 
     public init() {}
 
@@ -39,7 +44,8 @@ public struct CPUState {
         public static let exclusiveAddress = 84, exclusiveOpen = 88
         public static let loopBudget = 92
         public static let dispatchTable = 96
-        public static let size = 104
+        public static let chainedTransitions = 104, indirectLookups = 112, indirectHits = 120
+        public static let size = 128
     }
 
     @inline(__always)

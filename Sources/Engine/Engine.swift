@@ -68,6 +68,11 @@ public struct JITStatistics: Sendable {
     public var dispatches: UInt64 = 0
     public var exitsToInterpreter: UInt64 = 0
     public var translationInvalidations = 0
+    /// Kept by compiled code: block-to-block transitions that bypassed the dispatcher, and
+    /// indirect branches looked up in the dispatch table and how many found compiled code.
+    public var chainedTransitions: UInt64 = 0
+    public var indirectLookups: UInt64 = 0
+    public var indirectHits: UInt64 = 0
     public var firstFailure: String?
 }
 
@@ -152,6 +157,9 @@ public final class Engine {
         s.tier = tier
         s.jit = jitStatistics
         s.jit.translationInvalidations = translations.invalidations
+        s.jit.chainedTransitions = cpu.pointee.chainedTransitions
+        s.jit.indirectLookups = cpu.pointee.indirectLookups
+        s.jit.indirectHits = cpu.pointee.indirectHits
         return s
     }
 

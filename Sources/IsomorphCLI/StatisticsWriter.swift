@@ -23,6 +23,10 @@ enum StatisticsWriter {
             "dispatches": \(s.jit.dispatches),
             "exits_to_interpreter": \(s.jit.exitsToInterpreter),
             "translation_invalidations": \(s.jit.translationInvalidations),
+            "chained_transitions": \(s.jit.chainedTransitions),
+            "indirect_lookups": \(s.jit.indirectLookups),
+            "indirect_hits": \(s.jit.indirectHits),
+            "indirect_hit_rate": \(s.jit.indirectLookups == 0 ? "null" : String(Double(s.jit.indirectHits) / Double(s.jit.indirectLookups))),
             "first_failure": \(s.jit.firstFailure.map(quoted) ?? "null")
           }
         }

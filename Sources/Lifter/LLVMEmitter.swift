@@ -119,9 +119,16 @@ public final class LLVMEmitter: Emitter {
         LLVMPositionBuilderAtEnd(builder, LLVMAppendBasicBlockInContext(context, function, "after_exit"))
     }
 
+    /// Adds one to a 64-bit statistics counter in the CPU state.
+    private func count(_ offset: Int) {
+        let p = statePointer(offset)
+        LLVMBuildStore(builder, LLVMBuildAdd(builder, LLVMBuildLoad2(builder, i64, p, ""), LLVMConstInt(i64, 1, 0), ""), p)
+    }
+
     /// With the state stored: look the computed target up in the dispatch table
     /// (`CPUState.dispatchTable`) and tail-call it on a hit while the loop budget lasts.
     private func chainIndirect(to target: LLVMValueRef) {
+        count(CPUState.Offsets.indirectLookups)
         let budgetPointer = statePointer(CPUState.Offsets.loopBudget)
         let budget = LLVMBuildSub(builder, LLVMBuildLoad2(builder, i32, budgetPointer, ""), c32(1), "")
         LLVMBuildStore(builder, budget, budgetPointer)
@@ -139,6 +146,7 @@ public final class LLVMEmitter: Emitter {
         let back = LLVMAppendBasicBlockInContext(context, function, "to_dispatcher")
         LLVMBuildCondBr(builder, hit, chained, back)
         LLVMPositionBuilderAtEnd(builder, chained)
+        count(CPUState.Offsets.indirectHits)
         var arguments: [LLVMValueRef?] = [cpu, guestBase, pageFlags]
         let call = LLVMBuildCall2(builder, LLVMGlobalGetValueType(function), next, &arguments, 3, "")!
         LLVMSetTailCallKind(call, LLVMTailCallKindMustTail)
@@ -163,6 +171,7 @@ public final class LLVMEmitter: Emitter {
         let back = LLVMAppendBasicBlockInContext(context, function, "to_dispatcher")
         LLVMBuildCondBr(builder, linked, chained, back)
         LLVMPositionBuilderAtEnd(builder, chained)
+        count(CPUState.Offsets.chainedTransitions)
         var arguments: [LLVMValueRef?] = [cpu, guestBase, pageFlags]
         let call = LLVMBuildCall2(builder, LLVMGlobalGetValueType(function), next, &arguments, 3, "")!
         LLVMSetTailCallKind(call, LLVMTailCallKindMustTail)

@@ -19,6 +19,9 @@ final class CPUStateLayoutTests: XCTestCase {
         XCTAssertEqual(MemoryLayout<CPUState>.offset(of: \CPUState.exclusiveOpen), O.exclusiveOpen)
         XCTAssertEqual(MemoryLayout<CPUState>.offset(of: \CPUState.loopBudget), O.loopBudget)
         XCTAssertEqual(MemoryLayout<CPUState>.offset(of: \CPUState.dispatchTable), O.dispatchTable)
+        XCTAssertEqual(MemoryLayout<CPUState>.offset(of: \CPUState.chainedTransitions), O.chainedTransitions)
+        XCTAssertEqual(MemoryLayout<CPUState>.offset(of: \CPUState.indirectLookups), O.indirectLookups)
+        XCTAssertEqual(MemoryLayout<CPUState>.offset(of: \CPUState.indirectHits), O.indirectHits)
         XCTAssertEqual(MemoryLayout<CPUState>.size, O.size)
     }
 
