@@ -125,33 +125,44 @@ public final class LLVMEmitter: Emitter {
         LLVMBuildStore(builder, LLVMBuildAdd(builder, LLVMBuildLoad2(builder, i64, p, ""), LLVMConstInt(i64, 1, 0), ""), p)
     }
 
+    /// Spends one unit of `CPUState.loopBudget`; the result (i1) says whether some is left.
+    private func spendBudget() -> LLVMValueRef {
+        let budgetPointer = statePointer(CPUState.Offsets.loopBudget)
+        let budget = LLVMBuildSub(builder, LLVMBuildLoad2(builder, i32, budgetPointer, ""), c32(1), "")
+        LLVMBuildStore(builder, budget, budgetPointer)
+        return LLVMBuildICmp(builder, LLVMIntNE, budget, c32(0), "")
+    }
+
+    /// When `ready`, tail-calls compiled code `next` (counted in the statistics field at
+    /// `counter`); otherwise continues, to return to the dispatcher.
+    private func tailCall(_ next: LLVMValueRef, if ready: LLVMValueRef, counting counter: Int) {
+        let chained = LLVMAppendBasicBlockInContext(context, function, "chain")
+        let back = LLVMAppendBasicBlockInContext(context, function, "to_dispatcher")
+        LLVMBuildCondBr(builder, ready, chained, back)
+        LLVMPositionBuilderAtEnd(builder, chained)
+        count(counter)
+        var arguments: [LLVMValueRef?] = [cpu, guestBase, pageFlags]
+        let call = LLVMBuildCall2(builder, LLVMGlobalGetValueType(function), next, &arguments, 3, "")!
+        LLVMSetTailCallKind(call, LLVMTailCallKindMustTail)
+        LLVMBuildRet(builder, call)
+        LLVMPositionBuilderAtEnd(builder, back)
+    }
+
     /// With the state stored: look the computed target up in the dispatch table
     /// (`CPUState.dispatchTable`) and tail-call it on a hit while the loop budget lasts.
     private func chainIndirect(to target: LLVMValueRef) {
         count(CPUState.Offsets.indirectLookups)
-        let budgetPointer = statePointer(CPUState.Offsets.loopBudget)
-        let budget = LLVMBuildSub(builder, LLVMBuildLoad2(builder, i32, budgetPointer, ""), c32(1), "")
-        LLVMBuildStore(builder, budget, budgetPointer)
+        let budgetLeft = spendBudget()
         let table = LLVMBuildIntToPtr(builder, LLVMBuildLoad2(builder, i64, statePointer(CPUState.Offsets.dispatchTable), ""), ptr, "")
         let slot = LLVMBuildAnd(builder, LLVMBuildLShr(builder, target, c32(2), ""), c32(UInt32(DispatchTableLayout.entries - 1)), "")
         var index: [LLVMValueRef?] = [LLVMBuildMul(builder, LLVMBuildZExt(builder, slot, i64, ""),
                                                    LLVMConstInt(i64, UInt64(DispatchTableLayout.entrySize), 0), "")]
         let entry = LLVMBuildInBoundsGEP2(builder, i8, table, &index, 1, "")
         let key = LLVMBuildLoad2(builder, i32, entry, "")
-        var fnOffset: [LLVMValueRef?] = [LLVMConstInt(i64, 8, 0)]
-        let next = LLVMBuildLoad2(builder, ptr, LLVMBuildInBoundsGEP2(builder, i8, entry, &fnOffset, 1, ""), "")
-        let hit = LLVMBuildAnd(builder, LLVMBuildICmp(builder, LLVMIntEQ, key, target, ""),
-                               LLVMBuildICmp(builder, LLVMIntNE, budget, c32(0), ""), "")
-        let chained = LLVMAppendBasicBlockInContext(context, function, "chain_indirect")
-        let back = LLVMAppendBasicBlockInContext(context, function, "to_dispatcher")
-        LLVMBuildCondBr(builder, hit, chained, back)
-        LLVMPositionBuilderAtEnd(builder, chained)
-        count(CPUState.Offsets.indirectHits)
-        var arguments: [LLVMValueRef?] = [cpu, guestBase, pageFlags]
-        let call = LLVMBuildCall2(builder, LLVMGlobalGetValueType(function), next, &arguments, 3, "")!
-        LLVMSetTailCallKind(call, LLVMTailCallKindMustTail)
-        LLVMBuildRet(builder, call)
-        LLVMPositionBuilderAtEnd(builder, back)
+        var functionOffset: [LLVMValueRef?] = [LLVMConstInt(i64, 8, 0)]
+        let next = LLVMBuildLoad2(builder, ptr, LLVMBuildInBoundsGEP2(builder, i8, entry, &functionOffset, 1, ""), "")!
+        let hit = LLVMBuildAnd(builder, LLVMBuildICmp(builder, LLVMIntEQ, key, target, ""), budgetLeft, "")!
+        tailCall(next, if: hit, counting: CPUState.Offsets.indirectHits)
     }
 
     /// With the state stored: if the target is compiled (its link slot is set) and the loop
@@ -161,22 +172,10 @@ public final class LLVMEmitter: Emitter {
         links.append((symbol, target))
         let slot = LLVMAddGlobal(module, ptr, symbol)!
         LLVMSetInitializer(slot, LLVMConstPointerNull(ptr))
-        let budgetPointer = statePointer(CPUState.Offsets.loopBudget)
-        let budget = LLVMBuildSub(builder, LLVMBuildLoad2(builder, i32, budgetPointer, ""), c32(1), "")
-        LLVMBuildStore(builder, budget, budgetPointer)
+        let budgetLeft = spendBudget()
         let next = LLVMBuildLoad2(builder, ptr, slot, "")!
-        let linked = LLVMBuildAnd(builder, LLVMBuildIsNotNull(builder, next, ""),
-                                  LLVMBuildICmp(builder, LLVMIntNE, budget, c32(0), ""), "")
-        let chained = LLVMAppendBasicBlockInContext(context, function, "chain")
-        let back = LLVMAppendBasicBlockInContext(context, function, "to_dispatcher")
-        LLVMBuildCondBr(builder, linked, chained, back)
-        LLVMPositionBuilderAtEnd(builder, chained)
-        count(CPUState.Offsets.chainedTransitions)
-        var arguments: [LLVMValueRef?] = [cpu, guestBase, pageFlags]
-        let call = LLVMBuildCall2(builder, LLVMGlobalGetValueType(function), next, &arguments, 3, "")!
-        LLVMSetTailCallKind(call, LLVMTailCallKindMustTail)
-        LLVMBuildRet(builder, call)
-        LLVMPositionBuilderAtEnd(builder, back)
+        let linked = LLVMBuildAnd(builder, LLVMBuildIsNotNull(builder, next, ""), budgetLeft, "")!
+        tailCall(next, if: linked, counting: CPUState.Offsets.chainedTransitions)
     }
 
     /// The one block every "leave this instruction to the interpreter" path branches to, with
@@ -381,10 +380,7 @@ public final class LLVMEmitter: Emitter {
 
     public func branch(to target: UInt32) {
         guard target == regionStart else { return exit(.branch, pc: c32(target), chainTo: target) }
-        let budgetPointer = statePointer(CPUState.Offsets.loopBudget)
-        let budget = LLVMBuildSub(builder, LLVMBuildLoad2(builder, i32, budgetPointer, ""), c32(1), "")
-        LLVMBuildStore(builder, budget, budgetPointer)
-        let again = LLVMBuildICmp(builder, LLVMIntNE, budget, c32(0), "")
+        let again = spendBudget()
         let leave = LLVMAppendBasicBlockInContext(context, function, "loop_budget_spent")
         LLVMBuildCondBr(builder, again, body, leave)
         LLVMPositionBuilderAtEnd(builder, leave)
