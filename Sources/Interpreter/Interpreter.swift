@@ -169,14 +169,18 @@ public final class Interpreter {
     // MARK: Execution
 
     /// Runs blocks from cpu.pc until something needs the engine, or `maxBlocks` blocks ran.
-    public func run(_ cpu: UnsafeMutablePointer<CPUState>, maxBlocks: Int) -> Stop {
+    /// `yieldAt`, when given, is asked before each block after the first: true returns
+    /// `.budgetExhausted` there (the JIT tier stops at compiled code this way).
+    public func run(_ cpu: UnsafeMutablePointer<CPUState>, maxBlocks: Int,
+                    yieldAt: ((UInt32) -> Bool)? = nil) -> Stop {
         var emitter = InterpreterEmitter(cpu: cpu, exit: exitRecord, memory: memory)
         let exit = exitRecord
-        for _ in 0..<maxBlocks {
+        for blockNumber in 0..<maxBlocks {
             let pc = cpu.pointee.r.15
             if pc >= Interpreter.kernelHelperPage && pc < Interpreter.kernelHelperPage &+ AddressSpace.pageSize {
                 return .kernelHelper
             }
+            if blockNumber != 0, let yieldAt, yieldAt(pc) { return .budgetExhausted }
             let b: Block
             if let cached = block(at: pc) {
                 b = cached

@@ -35,6 +35,15 @@ public final class JITCompiler {
     public let hostFeatures: String
     /// The optimisation pipeline: ISOMORPH_LLVM_PIPELINE overrides it (for measuring).
     static let pipeline = getenv("ISOMORPH_LLVM_PIPELINE").map { String(cString: $0) } ?? "default<O2>"
+    /// Code generation effort: ISOMORPH_LLVM_CODEGEN=0…3 overrides it (for measuring).
+    static let codeGenLevel: LLVMCodeGenOptLevel = {
+        switch getenv("ISOMORPH_LLVM_CODEGEN").map({ String(cString: $0) }) {
+        case "0": return LLVMCodeGenLevelNone
+        case "1": return LLVMCodeGenLevelLess
+        case "3": return LLVMCodeGenLevelAggressive
+        default: return LLVMCodeGenLevelDefault
+        }
+    }()
     public var dumpStages: Set<DumpStage> = []
     /// Dump only the region starting here (nil: all).
     public var dumpAddress: UInt32?
@@ -62,7 +71,7 @@ public final class JITCompiler {
         }
         // PIC and the small code model match what JITLink expects on x86-64 ELF (DESIGN.md).
         targetMachine = LLVMCreateTargetMachine(target, triple, cpuName, features,
-                                                LLVMCodeGenLevelDefault, LLVMRelocPIC, LLVMCodeModelSmall)
+                                                JITCompiler.codeGenLevel, LLVMRelocPIC, LLVMCodeModelSmall)
         LLVMDisposeMessage(cpuName)
         LLVMDisposeMessage(features)
     }

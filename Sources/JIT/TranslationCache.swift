@@ -22,9 +22,12 @@ public final class TranslationCache {
 
     public var count: Int { entries.count }
 
+    /// The compiled code for pc. Interpreted code asks this before every block, so a pc whose
+    /// table slot has never held compiled code is answered without touching the dictionary.
     @inline(__always)
     public func lookup(_ pc: UInt32) -> CompiledFunction? {
         if let f = table[pc] { return f }
+        if table.neverUsed(pc) { return nil }
         guard let e = entries[pc] else { return nil }
         table[pc] = e.function
         return e.function
@@ -45,7 +48,7 @@ public final class TranslationCache {
             if page == (end &- 1) >> 12 { break }
             page += 1
         }
-        table.remove(start)
+        table[start] = function
     }
 
     /// Forgets compiled code overlapping [address, address + length). The host code itself
@@ -79,7 +82,7 @@ public final class TranslationCache {
 }
 
 /// pc -> compiled code, direct-mapped, in memory compiled code reads: entry i (16 bytes) holds
-/// a guest pc (an odd value when empty) and the function's address. Compiled code looks up
+/// a guest pc (or an odd key: see `neverUsedKey`) and the function's address. Compiled code looks up
 /// the targets of indirect branches (returns, computed jumps) here and tail-calls on a hit.
 public final class DispatchTable {
     public static let entries = DispatchTableLayout.entries
@@ -89,7 +92,7 @@ public final class DispatchTable {
     init() {
         base = .allocate(byteCount: DispatchTable.entries * DispatchTable.entrySize, alignment: 16)
         for i in 0..<DispatchTable.entries {
-            base.storeBytes(of: 1 as UInt32, toByteOffset: i * DispatchTable.entrySize, as: UInt32.self)
+            base.storeBytes(of: DispatchTable.neverUsedKey, toByteOffset: i * DispatchTable.entrySize, as: UInt32.self)
             base.storeBytes(of: nil as UnsafeRawPointer?, toByteOffset: i * DispatchTable.entrySize + 8, as: UnsafeRawPointer?.self)
         }
     }
@@ -98,6 +101,17 @@ public final class DispatchTable {
 
     @inline(__always)
     static func offset(_ pc: UInt32) -> Int { Int((pc >> 2) & UInt32(entries - 1)) * entrySize }
+
+    /// Keys that are not guest pcs (those are even): an entry that never held code, and one
+    /// whose code was removed (its pc's code may then still be in the cache's dictionary).
+    static let neverUsedKey: UInt32 = 1
+    static let removedKey: UInt32 = 3
+
+    /// Whether no compiled code was ever entered in pc's slot (so pc has none).
+    @inline(__always)
+    func neverUsed(_ pc: UInt32) -> Bool {
+        base.load(fromByteOffset: DispatchTable.offset(pc), as: UInt32.self) == DispatchTable.neverUsedKey
+    }
 
     subscript(pc: UInt32) -> CompiledFunction? {
         get {
@@ -108,7 +122,7 @@ public final class DispatchTable {
         }
         set {
             let o = DispatchTable.offset(pc)
-            base.storeBytes(of: newValue == nil ? 1 : pc, toByteOffset: o, as: UInt32.self)
+            base.storeBytes(of: newValue == nil ? DispatchTable.removedKey : pc, toByteOffset: o, as: UInt32.self)
             base.storeBytes(of: newValue.map { unsafeBitCast($0, to: UnsafeRawPointer.self) }, toByteOffset: o + 8,
                             as: UnsafeRawPointer?.self)
         }
