@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderLinuxTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }
