@@ -95,13 +95,6 @@ protect:
     svc     #0
     pop     {r7, pc}
 
-@ cacheflush(r0 = start, r1 = end)
-cacheflush:
-    push    {r7, lr}
-    mov     r2, #0
-    ldr     r7, =ARM_cacheflush
-    svc     #0
-    pop     {r7, pc}
 
 trip_counts:
     .word   10, 100, 255, 1, 0

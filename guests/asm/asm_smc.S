@@ -101,13 +101,6 @@ map_rwx:
     svc     #0
     pop     {r4, r5, r7, pc}
 
-@ cacheflush(r0 = start, r1 = end)
-cacheflush:
-    push    {r7, lr}
-    mov     r2, #0
-    ldr     r7, =ARM_cacheflush
-    svc     #0
-    pop     {r7, pc}
     .ltorg
 
     .section .text.patchable, "ax"
