@@ -8,3 +8,4 @@
 #include <llvm-c/Orc.h>
 #include <llvm-c/LLJIT.h>
 #include <llvm-c/Error.h>
+#include <llvm-c/Support.h>

@@ -167,10 +167,18 @@ public final class Engine {
 
     // MARK: JIT tier
 
+    /// Queues the region entered at the hot block `start` for compilation. The region takes in
+    /// the blocks its direct branches reach that are warm, having run at least a quarter of the
+    /// hot threshold (all decodable ones when compiling before the first run, as nothing has
+    /// run then): cold paths would cost compile time and gain nothing.
     private func submitHotBlock(_ start: UInt32, _ instructions: [Instruction], to service: CompileService) {
         guard !pendingRegions.contains(start), !notCompilable.contains(start), translations.lookup(start) == nil else { return }
-        let region = Lifter.region(start: start, block: instructions)
-        if region.instructions.isEmpty {
+        let everything = compileBeforeFirstRun
+        let warm = max(1, interpreter.hotThreshold / 4)
+        let region = Lifter.region(start: start,
+                                   block: { [interpreter] pc in pc == start ? instructions : interpreter.instructions(at: pc) },
+                                   include: { [interpreter] pc in everything || (interpreter.executions(at: pc) ?? 0) >= warm })
+        if region.instructionCount == 0 {
             notCompilable.insert(start)
             jitStatistics.blocksNotCompilable += 1
             return
@@ -194,7 +202,7 @@ public final class Engine {
                 jitStatistics.staleResults += 1
                 continue
             }
-            translations.insert(start: done.region.start, end: done.region.end, function: compiled.function,
+            translations.insert(start: done.region.start, ranges: done.region.ranges, function: compiled.function,
                                 links: compiled.links)
             jitStatistics.blocksCompiled += 1
         }
@@ -216,6 +224,7 @@ public final class Engine {
         let state = UnsafeMutableRawPointer(cpu)
         let base = memory.base
         let flags = UnsafeRawPointer(memory.pageFlags)
+        let enter = service.compiler.enter
         for _ in 0..<Engine.blocksPerSlice {
             if compileBeforeFirstRun && translations.lookup(cpu.pointee.pc) == nil {
                 compileNow(cpu.pointee.pc, service)
@@ -230,7 +239,7 @@ public final class Engine {
             }
             jitStatistics.dispatches &+= 1
             cpu.pointee.loopBudget = Engine.loopBudget
-            switch CompiledExit(rawValue: f(state, base, flags)) {
+            switch CompiledExit(rawValue: enter(state, base, flags, f)) {
             case .branch?:
                 continue
             case .supervisorCall?:

@@ -130,6 +130,10 @@ public final class Interpreter {
         return Array(b.instructions)
     }
 
+    /// How often the decoded block at pc has run (counted while `hotThreshold` is set), or nil
+    /// when no block starts at pc. Region formation includes only blocks that have run.
+    public func executions(at pc: UInt32) -> UInt32? { block(at: pc)?.heat }
+
     /// Decodes the block at pc, or returns the fetch fault.
     private func decodeBlock(at pc: UInt32) -> Result<Block, MemoryFault> {
         let executable = Protection.exec.rawValue | AddressSpace.PageFlag.mapped

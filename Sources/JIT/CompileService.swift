@@ -15,6 +15,8 @@ public final class CompileService {
         public let epoch: UInt64
     }
 
+    /// ISOMORPH_JIT_LOG prints each compilation (start, instructions, blocks, time) to stderr.
+    static let log = getenv("ISOMORPH_JIT_LOG") != nil
     public let compiler: JITCompiler
     public let synchronous: Bool
     private var mutex = pthread_mutex_t()
@@ -77,6 +79,7 @@ public final class CompileService {
         var end = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
         let seconds = Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9
+        if CompileService.log { fputs("compile 0x\(String(region.start, radix: 16)) \(region.instructionCount) \(region.blocks.count) \(Int(seconds * 1e6))us\n", stderr) }
         switch result {
         case .success(let c): return Finished(region: region, compiled: c, failure: nil, seconds: seconds, epoch: epoch)
         case .failure(let e): return Finished(region: region, compiled: nil, failure: e.description, seconds: seconds, epoch: epoch)

@@ -44,6 +44,15 @@ public final class JITCompiler {
         default: return LLVMCodeGenLevelDefault
         }
     }()
+    /// LLVM's options are process-wide and may be parsed only once.
+    private static let setLLVMOptions: Void = {
+        let extra = getenv("ISOMORPH_LLVM_OPTIONS").map { String(cString: $0) } ?? ""
+        let words = ["isomorph", "-vectorize-slp=false"] + extra.split(separator: " ").map(String.init)
+        var pointers = words.map { strdup($0).map { UnsafePointer($0) } }
+        LLVMParseCommandLineOptions(Int32(words.count), &pointers, nil)
+    }()
+    /// Runs compiled code from Swift (see `CompiledCodeABI`).
+    public let enter: CompiledEntry
     public var dumpStages: Set<DumpStage> = []
     /// Dump only the region starting here (nil: all).
     public var dumpAddress: UInt32?
@@ -54,6 +63,11 @@ public final class JITCompiler {
         LLVMInitializeX86Target()
         LLVMInitializeX86TargetMC()
         LLVMInitializeX86AsmPrinter()
+        // SLP vectorisation (of the state flushes at exits) costs a quarter of the optimisation
+        // time and gains nothing measurable; the pass builder option does not turn it off in
+        // LLVM 19's default pipelines, the command-line option does. ISOMORPH_LLVM_OPTIONS adds
+        // LLVM's own options (for measuring, e.g. "-time-passes").
+        _ = JITCompiler.setLLVMOptions
         var created: LLVMOrcLLJITRef?
         if let error = LLVMOrcCreateLLJIT(&created, nil) { throw JITError("cannot create the LLVM JIT", error) }
         jit = created!
@@ -74,11 +88,12 @@ public final class JITCompiler {
                                                 JITCompiler.codeGenLevel, LLVMRelocPIC, LLVMCodeModelSmall)
         LLVMDisposeMessage(cpuName)
         LLVMDisposeMessage(features)
+        enter = try JITCompiler.compileEntry(jit: jit, dylib: dylib, targetMachine: targetMachine, triple: triple)
     }
 
     /// A compiled region: its function and its exits' link slots (see `TranslationCache`).
     public struct Compiled {
-        public let function: CompiledFunction
+        public let function: CompiledCode
         public let links: [(slot: UnsafeMutablePointer<UnsafeRawPointer?>, target: UInt32)]
     }
 
@@ -108,6 +123,9 @@ public final class JITCompiler {
         LLVMDisposeMessage(message)
         let options = LLVMCreatePassBuilderOptions()
         defer { LLVMDisposePassBuilderOptions(options) }
+        // Vectorising and unrolling guest loops cost compile time and gain nothing measurable.
+        LLVMPassBuilderOptionsSetLoopVectorization(options, 0)
+        LLVMPassBuilderOptionsSetLoopUnrolling(options, 0)
         if let error = LLVMRunPasses(module, JITCompiler.pipeline, targetMachine, options) {
             return .failure(JITError("optimisation failed", error))
         }
@@ -121,18 +139,8 @@ public final class JITCompiler {
                 LLVMDisposeMemoryBuffer(asmBuffer)
             }
         }
-        var object: LLVMMemoryBufferRef?
-        if LLVMTargetMachineEmitToMemoryBuffer(targetMachine, module, LLVMObjectFile, &message, &object) != 0 {
-            let text = message.map { String(cString: $0) } ?? ""
-            LLVMDisposeMessage(message)
-            return .failure(JITError("code generation failed: \(text)"))
-        }
-        LLVMDisposeModule(module)
         moduleOwned = false
-        // The JIT takes ownership of the object buffer.
-        if let error = LLVMOrcLLJITAddObjectFile(jit, dylib, object) {
-            return .failure(JITError("linking the compiled object failed", error))
-        }
+        if let error = JITCompiler.emitAndLink(module, targetMachine, jit, dylib) { return .failure(error) }
         var address: LLVMOrcExecutorAddress = 0
         if let error = LLVMOrcLLJITLookup(jit, &address, name) {
             return .failure(JITError("compiled function \(name) not found", error))
@@ -145,7 +153,56 @@ public final class JITCompiler {
             }
             links.append((UnsafeMutablePointer(bitPattern: UInt(slot))!, target))
         }
-        return .success(Compiled(function: unsafeBitCast(UInt(address), to: CompiledFunction.self), links: links))
+        return .success(Compiled(function: UnsafeRawPointer(bitPattern: UInt(address))!, links: links))
+    }
+
+    /// Generates host code for `module` (consumed) and adds it to the JIT.
+    private static func emitAndLink(_ module: LLVMModuleRef, _ targetMachine: LLVMTargetMachineRef,
+                                    _ jit: LLVMOrcLLJITRef, _ dylib: LLVMOrcJITDylibRef) -> JITError? {
+        defer { LLVMDisposeModule(module) }
+        var message: UnsafeMutablePointer<CChar>?
+        var object: LLVMMemoryBufferRef?
+        if LLVMTargetMachineEmitToMemoryBuffer(targetMachine, module, LLVMObjectFile, &message, &object) != 0 {
+            let text = message.map { String(cString: $0) } ?? ""
+            LLVMDisposeMessage(message)
+            return JITError("code generation failed: \(text)")
+        }
+        // The JIT takes ownership of the object buffer.
+        if let error = LLVMOrcLLJITAddObjectFile(jit, dylib, object) {
+            return JITError("linking the compiled object failed", error)
+        }
+        return nil
+    }
+
+    /// Compiles the entry trampoline (`CompiledEntry`): a C function that calls its fourth
+    /// argument, compiled code, in the compiled-code convention.
+    private static func compileEntry(jit: LLVMOrcLLJITRef, dylib: LLVMOrcJITDylibRef, targetMachine: LLVMTargetMachineRef,
+                                     triple: String) throws(JITError) -> CompiledEntry {
+        let context = LLVMContextCreate()!
+        defer { LLVMContextDispose(context) }
+        let module = LLVMModuleCreateWithNameInContext(CompiledCodeABI.entrySymbol, context)!
+        LLVMSetTarget(module, triple)
+        let layout = LLVMCreateTargetDataLayout(targetMachine)
+        LLVMSetModuleDataLayout(module, layout)
+        LLVMDisposeTargetData(layout)
+        let ptr = LLVMPointerTypeInContext(context, 0), i32 = LLVMInt32TypeInContext(context)
+        var entryParams: [LLVMTypeRef?] = [ptr, ptr, ptr, ptr]
+        let entry = LLVMAddFunction(module, CompiledCodeABI.entrySymbol, LLVMFunctionType(i32, &entryParams, 4, 0))!
+        var codeParams: [LLVMTypeRef?] = [ptr, ptr, ptr]
+        let codeType = LLVMFunctionType(i32, &codeParams, 3, 0)
+        let builder = LLVMCreateBuilderInContext(context)!
+        defer { LLVMDisposeBuilder(builder) }
+        LLVMPositionBuilderAtEnd(builder, LLVMAppendBasicBlockInContext(context, entry, "entry"))
+        var arguments: [LLVMValueRef?] = (0..<3).map { LLVMGetParam(entry, $0) }
+        let call = LLVMBuildCall2(builder, codeType, LLVMGetParam(entry, 3), &arguments, 3, "")!
+        LLVMSetInstructionCallConv(call, CompiledCodeABI.callingConvention)
+        LLVMBuildRet(builder, call)
+        if let error = emitAndLink(module, targetMachine, jit, dylib) { throw error }
+        var address: LLVMOrcExecutorAddress = 0
+        if let error = LLVMOrcLLJITLookup(jit, &address, CompiledCodeABI.entrySymbol) {
+            throw JITError("the entry trampoline was not found", error)
+        }
+        return unsafeBitCast(UInt(address), to: CompiledEntry.self)
     }
 
     private func dump(_ what: String, _ region: Region, module: LLVMModuleRef) {
@@ -155,7 +212,7 @@ public final class JITCompiler {
     }
 
     private func emitDump(_ what: String, _ region: Region, _ text: String) {
-        let header = "; isomorph: \(what) of the region at 0x\(String(region.start, radix: 16)) (\(region.instructions.count) instructions)\n"
+        let header = "; isomorph: \(what) of the region at 0x\(String(region.start, radix: 16)) (\(region.instructionCount) instructions in \(region.blocks.count) blocks)\n"
         let all = header + text + "\n"
         _ = all.withCString { fputs($0, stderr) }
     }

@@ -4,9 +4,9 @@ import Lifter
 /// dispatcher's lookup a load and a compare; a per-page index serves invalidation.
 public final class TranslationCache {
     struct Entry {
-        let start: UInt32
-        let end: UInt32
-        let function: CompiledFunction
+        /// The guest code compiled into `function`, as [start, end) ranges.
+        let ranges: [Range<UInt64>]
+        let function: CompiledCode
     }
 
     /// The direct-mapped table, shared with compiled code (see `DispatchTable`).
@@ -25,7 +25,7 @@ public final class TranslationCache {
     /// The compiled code for pc. Interpreted code asks this before every block, so a pc whose
     /// table slot has never held compiled code is answered without touching the dictionary.
     @inline(__always)
-    public func lookup(_ pc: UInt32) -> CompiledFunction? {
+    public func lookup(_ pc: UInt32) -> CompiledCode? {
         if let f = table[pc] { return f }
         if table.neverUsed(pc) { return nil }
         guard let e = entries[pc] else { return nil }
@@ -33,21 +33,22 @@ public final class TranslationCache {
         return e.function
     }
 
-    public func insert(start: UInt32, end: UInt32, function: CompiledFunction,
+    /// Enters `function`, the code for the region entered at `start` and compiled from the
+    /// guest code in `ranges`; links its exits and the exits of others that lead to `start`.
+    public func insert(start: UInt32, ranges: [Range<UInt64>], function: CompiledCode,
                        links: [(slot: UnsafeMutablePointer<UnsafeRawPointer?>, target: UInt32)] = []) {
-        entries[start] = Entry(start: start, end: end, function: function)
-        for slot in slotsByTarget[start] ?? [] { slot.pointee = unsafeBitCast(function, to: UnsafeRawPointer.self) }
+        entries[start] = Entry(ranges: ranges, function: function)
+        for slot in slotsByTarget[start] ?? [] { slot.pointee = function }
         for (slot, target) in links {
             slotsByTarget[target, default: []].append(slot)
-            slot.pointee = entries[target].map { unsafeBitCast($0.function, to: UnsafeRawPointer.self) }
+            slot.pointee = entries[target]?.function
             linkedExits += 1
         }
-        var page = start >> 12
-        while true {
-            byPage[page, default: []].append(start)
-            if page == (end &- 1) >> 12 { break }
-            page += 1
+        var pages: Set<UInt32> = []
+        for range in ranges where !range.isEmpty {
+            for page in UInt32(range.lowerBound >> 12)...UInt32((range.upperBound - 1) >> 12) { pages.insert(page) }
         }
+        for page in pages { byPage[page, default: []].append(start) }
         table[start] = function
     }
 
@@ -64,7 +65,7 @@ public final class TranslationCache {
                 var kept: [UInt32] = []
                 for start in starts {
                     guard let e = entries[start] else { continue }
-                    if UInt64(e.start) < end && UInt64(e.end) > UInt64(address) {
+                    if e.ranges.contains(where: { $0.overlaps(UInt64(address)..<end) }) {
                         entries[start] = nil
                         for slot in slotsByTarget[start] ?? [] { slot.pointee = nil }
                         table.remove(start)
@@ -113,17 +114,17 @@ public final class DispatchTable {
         base.load(fromByteOffset: DispatchTable.offset(pc), as: UInt32.self) == DispatchTable.neverUsedKey
     }
 
-    subscript(pc: UInt32) -> CompiledFunction? {
+    subscript(pc: UInt32) -> CompiledCode? {
         get {
             let o = DispatchTable.offset(pc)
             guard base.load(fromByteOffset: o, as: UInt32.self) == pc,
                   let f = base.load(fromByteOffset: o + 8, as: UnsafeRawPointer?.self) else { return nil }
-            return unsafeBitCast(f, to: CompiledFunction.self)
+            return f
         }
         set {
             let o = DispatchTable.offset(pc)
             base.storeBytes(of: newValue == nil ? DispatchTable.removedKey : pc, toByteOffset: o, as: UInt32.self)
-            base.storeBytes(of: newValue.map { unsafeBitCast($0, to: UnsafeRawPointer.self) }, toByteOffset: o + 8,
+            base.storeBytes(of: newValue, toByteOffset: o + 8,
                             as: UnsafeRawPointer?.self)
         }
     }

@@ -2,8 +2,12 @@ import ARM
 
 /// The contract between compiled blocks and the engine (DESIGN.md convention 4).
 ///
-/// A compiled region is a C-convention function
+/// A compiled region is a function
 ///     uint32_t f(CPUState *cpu, uint8_t *guestBase, const uint8_t *pageFlags)
+/// in LLVM's preserve_none convention (`CompiledCodeABI.callingConvention`): regions chain by
+/// tail calls, and a callee that saves no registers makes each chained transition a jump with
+/// no register saves and restores. Swift enters compiled code through the C-convention entry
+/// trampoline (`CompiledEntry`), which the JIT compiles once; it saves what C requires once.
 /// It reads and writes guest registers through `cpu` (layout pinned by `CPUState.Offsets`),
 /// guest memory at `guestBase + address`, and checks each access against the guest page
 /// permissions in `pageFlags`. It embeds no host address, so an object can be cached and
@@ -22,9 +26,20 @@ public enum CompiledExit: UInt32, Sendable {
     case thumb = 3
 }
 
-/// (cpu, guestBase, pageFlags) -> CompiledExit raw value.
-public typealias CompiledFunction = @convention(c) (
-    UnsafeMutableRawPointer, UnsafeMutableRawPointer, UnsafeRawPointer) -> UInt32
+public enum CompiledCodeABI {
+    /// LLVM's `preserve_nonecc` (llvm::CallingConv::PreserveNone).
+    public static let callingConvention: UInt32 = 21
+    /// The entry trampoline's symbol.
+    public static let entrySymbol = "isomorph_enter"
+}
+
+/// The address of a compiled region (preserve_none: not callable from Swift directly).
+public typealias CompiledCode = UnsafeRawPointer
+
+/// The entry trampoline: (cpu, guestBase, pageFlags, code) -> the CompiledExit raw value of
+/// running `code`.
+public typealias CompiledEntry = @convention(c) (
+    UnsafeMutableRawPointer, UnsafeMutableRawPointer, UnsafeRawPointer, CompiledCode) -> UInt32
 
 /// The layout of the JIT's dispatch table as compiled code reads it: `entries` entries of
 /// `entrySize` bytes, indexed by (pc >> 2) mod entries; each a UInt32 pc then a function pointer

@@ -23,18 +23,17 @@ public final class LLVMEmitter: Emitter {
     private var registers: [LLVMValueRef] = []
     private var flags: [LLVMValueRef] = []
     private var ge: LLVMValueRef! = nil
-    /// The region's first instruction and its block: a branch back to it loops inside the
-    /// compiled code (while `CPUState.loopBudget` lasts) instead of leaving it.
-    private let regionStart: UInt32
-    private var body: LLVMBasicBlockRef! = nil
+    /// The LLVM block of each guest block in the region: branches between them stay inside
+    /// the compiled code (backward ones while `CPUState.loopBudget` lasts).
+    private var guestBlocks: [UInt32: LLVMBasicBlockRef] = [:]
     /// Direct exits that can chain: each has a pointer-sized global, null until the engine
     /// stores the compiled code of `target` there; the exit then tail-calls it.
     public private(set) var links: [(symbol: String, target: UInt32)] = []
     private let functionName: String
 
-    /// Creates `name` in `module` with the compiled-code ABI and positions at its body.
-    public init(context: LLVMContextRef, module: LLVMModuleRef, name: String, regionStart: UInt32) {
-        self.regionStart = regionStart
+    /// Creates `name` in `module` with the compiled-code ABI, with one LLVM block per guest
+    /// block start in `blockStarts` (the first is the entry); `beginBlock` positions at one.
+    public init(context: LLVMContextRef, module: LLVMModuleRef, name: String, blockStarts: [UInt32]) {
         self.functionName = name
         self.context = context
         self.module = module
@@ -48,6 +47,7 @@ public final class LLVMEmitter: Emitter {
         var params: [LLVMTypeRef?] = [ptr, ptr, ptr]
         let type = LLVMFunctionType(i32, &params, 3, 0)
         function = LLVMAddFunction(module, name, type)
+        LLVMSetFunctionCallConv(function, CompiledCodeABI.callingConvention)
         cpu = LLVMGetParam(function, 0)
         guestBase = LLVMGetParam(function, 1)
         pageFlags = LLVMGetParam(function, 2)
@@ -74,9 +74,16 @@ public final class LLVMEmitter: Emitter {
         }
         ge = LLVMBuildAlloca(builder, i32, "ge")
         LLVMBuildStore(builder, LLVMBuildZExt(builder, LLVMBuildLoad2(builder, i8, statePointer(CPUState.Offsets.ge), ""), i32, ""), ge)
-        body = LLVMAppendBasicBlockInContext(context, function, "body")
-        LLVMBuildBr(builder, body)
-        LLVMPositionBuilderAtEnd(builder, body)
+        for start in blockStarts where guestBlocks[start] == nil {
+            guestBlocks[start] = LLVMAppendBasicBlockInContext(context, function, "block_\(String(start, radix: 16))")
+        }
+        LLVMBuildBr(builder, guestBlocks[blockStarts[0]])
+    }
+
+    /// Continues emission in the guest block at `start` (ending the dead block emission was in).
+    func beginBlock(_ start: UInt32) {
+        if LLVMGetBasicBlockTerminator(LLVMGetInsertBlock(builder)) == nil { LLVMBuildUnreachable(builder) }
+        LLVMPositionBuilderAtEnd(builder, guestBlocks[start])
     }
 
     deinit { LLVMDisposeBuilder(builder) }
@@ -143,6 +150,7 @@ public final class LLVMEmitter: Emitter {
         count(counter)
         var arguments: [LLVMValueRef?] = [cpu, guestBase, pageFlags]
         let call = LLVMBuildCall2(builder, LLVMGlobalGetValueType(function), next, &arguments, 3, "")!
+        LLVMSetInstructionCallConv(call, CompiledCodeABI.callingConvention)
         LLVMSetTailCallKind(call, LLVMTailCallKindMustTail)
         LLVMBuildRet(builder, call)
         LLVMPositionBuilderAtEnd(builder, back)
@@ -212,10 +220,17 @@ public final class LLVMEmitter: Emitter {
         LLVMPositionBuilderAtEnd(builder, join)
     }
 
-    /// Ends the region after the last lifted instruction.
-    func finish(fallthrough pc: UInt32) {
-        exit(.branch, pc: c32(pc), chainTo: pc)
-        LLVMBuildUnreachable(builder)
+    /// Continues at `pc` after the last instruction of a guest block, unless no path reaches
+    /// there (the block ended with an unconditional branch or exit).
+    func fallThrough(to pc: UInt32) {
+        guard LLVMGetFirstUse(LLVMBasicBlockAsValue(LLVMGetInsertBlock(builder))) != nil else { return }
+        currentPC = pc &- 4
+        branch(to: pc)
+    }
+
+    /// Ends the region: emits the shared exit to the interpreter, if any path needs it.
+    func finish() {
+        if LLVMGetBasicBlockTerminator(LLVMGetInsertBlock(builder)) == nil { LLVMBuildUnreachable(builder) }
         if let (block, phi) = interpretExit {
             LLVMPositionBuilderAtEnd(builder, block)
             exit(.interpret, pc: phi)
@@ -379,10 +394,16 @@ public final class LLVMEmitter: Emitter {
     // MARK: Control flow
 
     public func branch(to target: UInt32) {
-        guard target == regionStart else { return exit(.branch, pc: c32(target), chainTo: target) }
+        guard let block = guestBlocks[target] else { return exit(.branch, pc: c32(target), chainTo: target) }
+        if target > currentPC {
+            // Forward: no cycle can close here (every cycle has a backward edge).
+            LLVMBuildBr(builder, block)
+            LLVMPositionBuilderAtEnd(builder, LLVMAppendBasicBlockInContext(context, function, "after_branch"))
+            return
+        }
         let again = spendBudget()
         let leave = LLVMAppendBasicBlockInContext(context, function, "loop_budget_spent")
-        LLVMBuildCondBr(builder, again, body, leave)
+        LLVMBuildCondBr(builder, again, block, leave)
         LLVMPositionBuilderAtEnd(builder, leave)
         exit(.branch, pc: c32(target))
     }

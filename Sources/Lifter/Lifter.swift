@@ -1,18 +1,34 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ARM
 import CLLVM
 import Semantics
 
-/// A piece of guest code to compile as one function: today one basic block (consecutive
-/// instructions from `start`); traces of several blocks with side exits extend this later.
+/// A piece of guest code to compile as one function: guest basic blocks, the first of them the
+/// entry, joined by their direct branches. Branches between its blocks stay inside the compiled
+/// code; every other exit leaves it (and chains to compiled code there when there is some).
 public struct Region: Sendable {
-    public var start: UInt32
-    public var instructions: [Instruction]
-    public init(start: UInt32, instructions: [Instruction]) {
-        self.start = start
-        self.instructions = instructions
+    public struct Block: Sendable {
+        public var start: UInt32
+        public var instructions: [Instruction]
+        /// The address after the last instruction.
+        public var end: UInt32 { start &+ UInt32(instructions.count * 4) }
     }
-    /// The address after the last instruction.
-    public var end: UInt32 { start &+ UInt32(instructions.count * 4) }
+    /// The blocks; `blocks[0]` is the entry. Never empty.
+    public var blocks: [Block]
+    public init(blocks: [Block]) {
+        precondition(!blocks.isEmpty, "a region has an entry block")
+        self.blocks = blocks
+    }
+    /// A region of one block.
+    public init(start: UInt32, instructions: [Instruction]) {
+        self.init(blocks: [Block(start: start, instructions: instructions)])
+    }
+    public var start: UInt32 { blocks[0].start }
+    public var instructionCount: Int { blocks.reduce(0) { $0 + $1.instructions.count } }
+    /// The guest code the region was compiled from, as [start, end) ranges (for invalidation).
+    public var ranges: [Range<UInt64>] { blocks.map { UInt64($0.start)..<(UInt64($0.start) + UInt64($0.instructions.count * 4)) } }
 }
 
 /// Turns regions of guest code into LLVM functions by instantiating `Semantics` over
@@ -32,14 +48,44 @@ public enum Lifter {
         }
     }
 
-    /// The longest liftable prefix of a block's instructions, as a region.
-    public static func region(start: UInt32, block: [Instruction]) -> Region {
-        var instructions: [Instruction] = []
-        for i in block {
-            guard canLift(i) else { break }
-            instructions.append(i)
+    /// The longest liftable prefix of a block's instructions.
+    public static func liftablePrefix(_ block: [Instruction]) -> [Instruction] {
+        Array(block.prefix { canLift($0) })
+    }
+
+    /// The largest regions formed. Compile time grows faster than region size (~5 ms for a
+    /// 4-block region, ~70 ms for 16 blocks and 120 instructions at O2), and with the bench
+    /// suite 4 blocks / 48 instructions measured best (1, 8 and 16 blocks were slower overall).
+    /// ISOMORPH_REGION_BLOCKS and ISOMORPH_REGION_INSTRUCTIONS override them (for measuring).
+    public static let maxRegionBlocks = getenv("ISOMORPH_REGION_BLOCKS").flatMap { Int(String(cString: $0)) } ?? 4
+    public static let maxRegionInstructions = getenv("ISOMORPH_REGION_INSTRUCTIONS").flatMap { Int(String(cString: $0)) } ?? 48
+
+    /// The region entered at `start`: its block, then (breadth first) the blocks its direct
+    /// branches and fall-throughs reach, as far as `include` admits them and the size limits
+    /// allow. `block` gives the decoded block at a pc (nil if it cannot be fetched). The region
+    /// is empty (no instructions) when the entry's first instruction cannot be lifted.
+    public static func region(start: UInt32, block: (UInt32) -> [Instruction]?,
+                              include: (UInt32) -> Bool) -> Region {
+        let entry = block(start).map(liftablePrefix) ?? []
+        var blocks = [Region.Block(start: start, instructions: entry)]
+        var seen: Set<UInt32> = [start]
+        var instructionCount = entry.count
+        var next = 0
+        while next < blocks.count && !entry.isEmpty {
+            let current = blocks[next]
+            next += 1
+            // A block cut short by an unliftable instruction exits there, to the interpreter.
+            guard let full = block(current.start), full.count == current.instructions.count, let last = full.last else { continue }
+            for successor in Semantics.staticSuccessors(ofLast: last, blockEnd: current.end) where !seen.contains(successor) {
+                seen.insert(successor)
+                guard blocks.count < maxRegionBlocks, include(successor),
+                      let instructions = block(successor).map(liftablePrefix), !instructions.isEmpty,
+                      instructionCount + instructions.count <= maxRegionInstructions else { continue }
+                blocks.append(Region.Block(start: successor, instructions: instructions))
+                instructionCount += instructions.count
+            }
         }
-        return Region(start: start, instructions: instructions)
+        return Region(blocks: blocks)
     }
 
     /// Emits `region` as the function `name` in `module`; returns its chainable exits (link
@@ -47,18 +93,22 @@ public enum Lifter {
     @discardableResult
     public static func lift(_ region: Region, into module: LLVMModuleRef, context: LLVMContextRef,
                             name: String) -> [(symbol: String, target: UInt32)] {
-        let e = LLVMEmitter(context: context, module: module, name: name, regionStart: region.start)
-        var pc = region.start
-        for inst in region.instructions {
-            e.currentPC = pc
-            if inst.cond == .al || inst.cond == .nv {
-                Semantics.execute(inst, e)
-            } else {
-                e.conditional(Semantics.conditionPassed(inst.cond, e)) { Semantics.execute(inst, e) }
+        let e = LLVMEmitter(context: context, module: module, name: name, blockStarts: region.blocks.map(\.start))
+        for block in region.blocks {
+            e.beginBlock(block.start)
+            var pc = block.start
+            for inst in block.instructions {
+                e.currentPC = pc
+                if inst.cond == .al || inst.cond == .nv {
+                    Semantics.execute(inst, e)
+                } else {
+                    e.conditional(Semantics.conditionPassed(inst.cond, e)) { Semantics.execute(inst, e) }
+                }
+                pc &+= 4
             }
-            pc &+= 4
+            e.fallThrough(to: pc)
         }
-        e.finish(fallthrough: region.end)
+        e.finish()
         return e.links
     }
 }

@@ -127,8 +127,14 @@ public enum Semantics {
 
     @inlinable
     static func branchTarget<E: Emitter>(_ i: Instruction, _ e: E) -> UInt32 {
+        branchTarget(i, at: e.currentPC)
+    }
+
+    /// The target of B, BL or BLX (immediate) at `pc`: pc + 8 + the sign-extended imm24 * 4.
+    @inlinable
+    public static func branchTarget(_ i: Instruction, at pc: UInt32) -> UInt32 {
         let offset = UInt32(bitPattern: Int32(bitPattern: i.imm << 8) >> 6)
-        return e.currentPC &+ 8 &+ offset
+        return pc &+ 8 &+ offset
     }
 
     // MARK: Shifter operands (ARM ARM A8.4)

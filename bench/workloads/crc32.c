@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 int main(int argc, char **argv) {
-    int rounds = argc > 1 ? atoi(argv[1]) : 300;
+    int rounds = argc > 1 ? atoi(argv[1]) : 1000;
     static uint8_t buf[1 << 16];
     for (int i = 0; i < (int)sizeof buf; i++) buf[i] = (uint8_t)(i * 7 + 3);
     uint32_t crc = 0xFFFFFFFFu;

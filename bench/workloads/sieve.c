@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 int main(int argc, char **argv) {
-    int rounds = argc > 1 ? atoi(argv[1]) : 30;
+    int rounds = argc > 1 ? atoi(argv[1]) : 100;
     enum { N = 4 << 20 };
     static unsigned char composite[N];
     long count = 0;

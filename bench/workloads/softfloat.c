@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 int main(int argc, char **argv) {
-    int size = argc > 1 ? atoi(argv[1]) : 300;
+    int size = argc > 1 ? atoi(argv[1]) : 550;
     long inside = 0;
     for (int py = 0; py < size; py++)
         for (int px = 0; px < size; px++) {
