@@ -172,7 +172,9 @@ public final class Engine {
     /// hot threshold (all decodable ones when compiling before the first run, as nothing has
     /// run then): cold paths would cost compile time and gain nothing.
     private func submitHotBlock(_ start: UInt32, _ instructions: [Instruction], to service: CompileService) {
-        guard !pendingRegions.contains(start), !notCompilable.contains(start), translations.lookup(start) == nil else { return }
+        let heat = interpreter.executions(at: start) ?? 0
+        if pendingRegions.contains(start) { return service.prioritize(start, heat) }
+        guard !notCompilable.contains(start), translations.lookup(start) == nil else { return }
         let everything = compileBeforeFirstRun
         let warm = max(1, interpreter.hotThreshold / 4)
         let region = Lifter.region(start: start,
@@ -184,7 +186,7 @@ public final class Engine {
             return
         }
         pendingRegions.insert(start)
-        service.submit(region, epoch: invalidationEpoch)
+        service.submit(region, epoch: invalidationEpoch, priority: heat)
     }
 
     /// Installs finished compilations whose code has not changed since submission.

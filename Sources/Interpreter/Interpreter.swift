@@ -57,8 +57,8 @@ public final class Interpreter {
     private var lookup: ContiguousArray<Block?> = ContiguousArray(repeating: nil, count: Interpreter.lookupSize)
     private let exitRecord: UnsafeMutablePointer<ExitRecord>
 
-    /// After this many executions of a block, `onHotBlock` is told (0: never). The JIT tier
-    /// compiles such blocks.
+    /// After this many executions of a block, `onHotBlock` is told (0: never), and again each
+    /// time its count reaches a power of two. The JIT tier compiles such blocks.
     public var hotThreshold: UInt32 = 0
     public var onHotBlock: ((UInt32, [Instruction]) -> Void)?
 
@@ -196,7 +196,11 @@ public final class Interpreter {
             }
             if hotThreshold != 0 {
                 b.heat &+= 1
-                if b.heat == hotThreshold { onHotBlock?(b.start, Array(b.instructions)) }
+                // At the threshold, and at each power of two beyond it while the block still
+                // runs here (so a compile queue can put the hottest first).
+                if b.heat == hotThreshold || (b.heat > hotThreshold && b.heat & (b.heat &- 1) == 0) {
+                    onHotBlock?(b.start, Array(b.instructions))
+                }
             }
             var address = pc
             var executed: UInt64 = 0

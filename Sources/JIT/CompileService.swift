@@ -23,7 +23,11 @@ public final class CompileService {
     private var wake = pthread_cond_t()
     /// Held for the whole of each compilation, so fork never copies LLVM mid-operation.
     private var compiling = pthread_mutex_t()
-    private var queue: [(Region, UInt64)] = []
+    /// Submitted regions, each with its epoch and priority (how hot its entry has become).
+    private var queue: [(region: Region, epoch: UInt64, priority: UInt32)] = []
+    /// Regions compiled together, at most: one module's fixed cost is shared among them, but
+    /// the first waits for the others. ISOMORPH_JIT_BATCH overrides it (for measuring).
+    static let maxBatch = getenv("ISOMORPH_JIT_BATCH").flatMap { Int(String(cString: $0)) }.map { max(1, $0) } ?? 4
     private var finished: [Finished] = []
     private var thread: pthread_t?
 
@@ -47,13 +51,14 @@ public final class CompileService {
         thread = t
     }
 
-    public func submit(_ region: Region, epoch: UInt64) {
+    /// Queues `region`; the hottest queued regions (highest `priority`) compile first.
+    public func submit(_ region: Region, epoch: UInt64, priority: UInt32) {
         if synchronous {
-            finished.append(compile(region, epoch: epoch))
+            finished += compile([(region, epoch)])
             return
         }
         pthread_mutex_lock(&mutex)
-        queue.append((region, epoch))
+        queue.append((region, epoch, priority))
         pthread_cond_signal(&wake)
         pthread_mutex_unlock(&mutex)
     }
@@ -72,31 +77,58 @@ public final class CompileService {
         return done
     }
 
-    private func compile(_ region: Region, epoch: UInt64) -> Finished {
+    /// Raises the priority of the queued region entered at `start` (its entry kept running
+    /// in the interpreter while it waited).
+    public func prioritize(_ start: UInt32, _ priority: UInt32) {
+        pthread_mutex_lock(&mutex)
+        if let index = queue.firstIndex(where: { $0.region.start == start }) {
+            queue[index].priority = max(queue[index].priority, priority)
+        }
+        pthread_mutex_unlock(&mutex)
+    }
+
+    private func compile(_ batch: [(region: Region, epoch: UInt64)]) -> [Finished] {
         var start = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
-        let result = compiler.compile(region)
+        let results = compiler.compile(batch.map(\.region))
         var end = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
-        let seconds = Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9
-        if CompileService.log { fputs("compile 0x\(String(region.start, radix: 16)) \(region.instructionCount) \(region.blocks.count) \(Int(seconds * 1e6))us\n", stderr) }
-        switch result {
-        case .success(let c): return Finished(region: region, compiled: c, failure: nil, seconds: seconds, epoch: epoch)
-        case .failure(let e): return Finished(region: region, compiled: nil, failure: e.description, seconds: seconds, epoch: epoch)
+        // The batch's time, shared evenly among its regions.
+        let seconds = (Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9) / Double(batch.count)
+        return zip(batch, results).map { item, result in
+            let region = item.region
+            if CompileService.log {
+                fputs("compile 0x\(String(region.start, radix: 16)) \(region.instructionCount) \(region.blocks.count) \(Int(seconds * 1e6))us (batch of \(batch.count))\n", stderr)
+            }
+            switch result {
+            case .success(let c): return Finished(region: region, compiled: c, failure: nil, seconds: seconds, epoch: item.epoch)
+            case .failure(let e): return Finished(region: region, compiled: nil, failure: e.description, seconds: seconds, epoch: item.epoch)
+            }
         }
+    }
+
+    /// The next batch: the hottest queued regions (the earliest among equals); one at a time
+    /// while dumping IR, so each dump shows one region.
+    private func takeBatch() -> [(region: Region, epoch: UInt64)] {
+        let size = compiler.dumpStages.isEmpty ? CompileService.maxBatch : 1
+        let order = queue.indices.sorted { queue[$0].priority > queue[$1].priority || (queue[$0].priority == queue[$1].priority && $0 < $1) }
+        let chosen = Array(order.prefix(size))
+        let batch = chosen.map { (queue[$0].region, queue[$0].epoch) }
+        for index in chosen.sorted(by: >) { queue.remove(at: index) }
+        return batch
     }
 
     private func work() {
         while true {
             pthread_mutex_lock(&mutex)
             while queue.isEmpty { pthread_cond_wait(&wake, &mutex) }
-            let (region, epoch) = queue.removeFirst()
+            let batch = takeBatch()
             pthread_mutex_lock(&compiling)
             pthread_mutex_unlock(&mutex)
-            let done = compile(region, epoch: epoch)
+            let done = compile(batch)
             pthread_mutex_unlock(&compiling)
             pthread_mutex_lock(&mutex)
-            finished.append(done)
+            finished += done
             pthread_mutex_unlock(&mutex)
         }
     }

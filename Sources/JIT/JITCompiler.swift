@@ -44,6 +44,8 @@ public final class JITCompiler {
         default: return LLVMCodeGenLevelDefault
         }
     }()
+    /// ISOMORPH_PERF_MAP names compiled code for `perf report` in /tmp/perf-PID.map (measuring).
+    static let perfMap: UnsafeMutablePointer<FILE>? = getenv("ISOMORPH_PERF_MAP") == nil ? nil : fopen("/tmp/perf-\(getpid()).map", "w")
     /// LLVM's options are process-wide and may be parsed only once.
     private static let setLLVMOptions: Void = {
         let extra = getenv("ISOMORPH_LLVM_OPTIONS").map { String(cString: $0) } ?? ""
@@ -56,7 +58,7 @@ public final class JITCompiler {
     public var dumpStages: Set<DumpStage> = []
     /// Dump only the region starting here (nil: all).
     public var dumpAddress: UInt32?
-    private var nextFunction = 0
+    private var nextModule = 0
 
     public init() throws(JITError) {
         LLVMInitializeX86TargetInfo()
@@ -98,49 +100,71 @@ public final class JITCompiler {
     }
 
     /// The compiled function for `region`, or why it could not be compiled.
-    public func compile(_ region: Region) -> Result<Compiled, JITError> {
-        nextFunction += 1
-        let name = "isomorph_\(String(region.start, radix: 16))_\(nextFunction)"
+    public func compile(_ region: Region) -> Result<Compiled, JITError> { compile([region])[0] }
+
+    /// Compiles `regions` together, as one LLVM module: much of the cost of a compilation
+    /// (pipelines, code generation set-up, linking) is per module, not per function. The
+    /// results are in the order of `regions`; a region whose IR is invalid fails alone.
+    public func compile(_ regions: [Region]) -> [Result<Compiled, JITError>] {
         let context = LLVMContextCreate()!
         defer { LLVMContextDispose(context) }
-        let module = LLVMModuleCreateWithNameInContext(name, context)!
+        nextModule += 1
+        let module = makeModule("isomorph_module_\(nextModule)", in: context)
         var moduleOwned = true
         defer { if moduleOwned { LLVMDisposeModule(module) } }
-        LLVMSetTarget(module, triple)
-        let layout = LLVMCreateTargetDataLayout(targetMachine)
-        LLVMSetModuleDataLayout(module, layout)
-        LLVMDisposeTargetData(layout)
 
-        let linkSymbols = Lifter.lift(region, into: module, context: context, name: name)
-        let dumping = dumpAddress == nil || dumpAddress == region.start
-        if dumping && dumpStages.contains(.lift) { dump("lifted IR", region, module: module) }
-        var message: UnsafeMutablePointer<CChar>?
-        if LLVMVerifyModule(module, LLVMReturnStatusAction, &message) != 0 {
-            let text = message.map { String(cString: $0) } ?? ""
-            LLVMDisposeMessage(message)
-            return .failure(JITError("lifted IR for 0x\(String(region.start, radix: 16)) is invalid: \(text.prefix(300))"))
+        var results = [Result<Compiled, JITError>?](repeating: nil, count: regions.count)
+        var lifted: [(index: Int, name: String, links: [(symbol: String, target: UInt32)])] = []
+        for (index, region) in regions.enumerated() {
+            let name = "isomorph_\(String(region.start, radix: 16))_\(nextModule)_\(index)"
+            let links = Lifter.lift(region, into: module, context: context, name: name)
+            if dumps(region, .lift) { dump("lifted IR", region, function: name, module: module) }
+            let function = LLVMGetNamedFunction(module, name)!
+            if LLVMVerifyFunction(function, LLVMReturnStatusAction) != 0 {
+                // Drop it (its link slots stay behind unused) and report it; the rest compile.
+                LLVMDeleteFunction(function)
+                results[index] = .failure(JITError("lifted IR for 0x\(String(region.start, radix: 16)) is invalid"))
+                continue
+            }
+            lifted.append((index, name, links))
         }
-        LLVMDisposeMessage(message)
+        let fail = { (error: JITError) -> [Result<Compiled, JITError>] in
+            results.map { $0 ?? .failure(error) }
+        }
+        if lifted.isEmpty { return fail(JITError("nothing to compile")) }
         let options = LLVMCreatePassBuilderOptions()
         defer { LLVMDisposePassBuilderOptions(options) }
         // Vectorising and unrolling guest loops cost compile time and gain nothing measurable.
         LLVMPassBuilderOptionsSetLoopVectorization(options, 0)
         LLVMPassBuilderOptionsSetLoopUnrolling(options, 0)
         if let error = LLVMRunPasses(module, JITCompiler.pipeline, targetMachine, options) {
-            return .failure(JITError("optimisation failed", error))
+            return fail(JITError("optimisation failed", error))
         }
-        if dumping && dumpStages.contains(.opt) { dump("optimised IR", region, module: module) }
-        if dumping && dumpStages.contains(.asm) {
+        for (index, name, _) in lifted where dumps(regions[index], .opt) {
+            dump("optimised IR", regions[index], function: name, module: module)
+        }
+        if let index = lifted.first(where: { dumps(regions[$0.index], .asm) })?.index {
+            var message: UnsafeMutablePointer<CChar>?
             var asmBuffer: LLVMMemoryBufferRef?
             if LLVMTargetMachineEmitToMemoryBuffer(targetMachine, module, LLVMAssemblyFile, &message, &asmBuffer) == 0, let asmBuffer {
                 let text = String(decoding: UnsafeRawBufferPointer(start: LLVMGetBufferStart(asmBuffer),
                                                                    count: LLVMGetBufferSize(asmBuffer)), as: UTF8.self)
-                emitDump("host assembly", region, text)
+                emitDump("host assembly", regions[index], text)
                 LLVMDisposeMemoryBuffer(asmBuffer)
             }
+            LLVMDisposeMessage(message)
         }
         moduleOwned = false
-        if let error = JITCompiler.emitAndLink(module, targetMachine, jit, dylib) { return .failure(error) }
+        if let error = JITCompiler.emitAndLink(module, targetMachine, jit, dylib) { return fail(error) }
+        for (index, name, linkSymbols) in lifted {
+            results[index] = lookUp(name, linkSymbols, for: regions[index])
+        }
+        return results.map { $0! }
+    }
+
+    /// The linked function `name` and its link slots.
+    private func lookUp(_ name: String, _ linkSymbols: [(symbol: String, target: UInt32)],
+                        for region: Region) -> Result<Compiled, JITError> {
         var address: LLVMOrcExecutorAddress = 0
         if let error = LLVMOrcLLJITLookup(jit, &address, name) {
             return .failure(JITError("compiled function \(name) not found", error))
@@ -153,7 +177,32 @@ public final class JITCompiler {
             }
             links.append((UnsafeMutablePointer(bitPattern: UInt(slot))!, target))
         }
+        if let perfMap = JITCompiler.perfMap {
+            // A page is a good enough extent for perf: functions are small.
+            fputs("\(String(address, radix: 16)) 1000 guest_0x\(String(region.start, radix: 16))\n", perfMap)
+            fflush(perfMap)
+        }
         return .success(Compiled(function: UnsafeRawPointer(bitPattern: UInt(address))!, links: links))
+    }
+
+    /// An empty module for the host: its target triple and data layout set.
+    private func makeModule(_ name: String, in context: LLVMContextRef) -> LLVMModuleRef {
+        JITCompiler.makeModule(name, in: context, triple: triple, targetMachine: targetMachine)
+    }
+
+    private static func makeModule(_ name: String, in context: LLVMContextRef, triple: String,
+                                   targetMachine: LLVMTargetMachineRef) -> LLVMModuleRef {
+        let module = LLVMModuleCreateWithNameInContext(name, context)!
+        LLVMSetTarget(module, triple)
+        let layout = LLVMCreateTargetDataLayout(targetMachine)
+        LLVMSetModuleDataLayout(module, layout)
+        LLVMDisposeTargetData(layout)
+        return module
+    }
+
+    /// Whether `--dump-ir` asks for `stage` of `region`.
+    private func dumps(_ region: Region, _ stage: DumpStage) -> Bool {
+        dumpStages.contains(stage) && (dumpAddress == nil || dumpAddress == region.start)
     }
 
     /// Generates host code for `module` (consumed) and adds it to the JIT.
@@ -180,11 +229,7 @@ public final class JITCompiler {
                                      triple: String) throws(JITError) -> CompiledEntry {
         let context = LLVMContextCreate()!
         defer { LLVMContextDispose(context) }
-        let module = LLVMModuleCreateWithNameInContext(CompiledCodeABI.entrySymbol, context)!
-        LLVMSetTarget(module, triple)
-        let layout = LLVMCreateTargetDataLayout(targetMachine)
-        LLVMSetModuleDataLayout(module, layout)
-        LLVMDisposeTargetData(layout)
+        let module = makeModule(CompiledCodeABI.entrySymbol, in: context, triple: triple, targetMachine: targetMachine)
         let ptr = LLVMPointerTypeInContext(context, 0), i32 = LLVMInt32TypeInContext(context)
         var entryParams: [LLVMTypeRef?] = [ptr, ptr, ptr, ptr]
         let entry = LLVMAddFunction(module, CompiledCodeABI.entrySymbol, LLVMFunctionType(i32, &entryParams, 4, 0))!
@@ -205,8 +250,8 @@ public final class JITCompiler {
         return unsafeBitCast(UInt(address), to: CompiledEntry.self)
     }
 
-    private func dump(_ what: String, _ region: Region, module: LLVMModuleRef) {
-        let text = LLVMPrintModuleToString(module)!
+    private func dump(_ what: String, _ region: Region, function name: String, module: LLVMModuleRef) {
+        let text = LLVMPrintValueToString(LLVMGetNamedFunction(module, name))!
         emitDump(what, region, String(cString: text))
         LLVMDisposeMessage(text)
     }

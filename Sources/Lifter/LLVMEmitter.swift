@@ -66,10 +66,11 @@ public final class LLVMEmitter: Emitter {
             LLVMBuildStore(builder, LLVMBuildLoad2(builder, i32, statePointer(4 * r), ""), slot)
             registers.append(slot)
         }
+        // Flags stay bytes (0 or 1, as in the CPU state) so that an exit stores an unchanged
+        // flag back as the very value it loaded, which LLVM then deletes with the load.
         for f in 0..<5 {
-            let slot = LLVMBuildAlloca(builder, i1, "flag\(f)")!
-            let byte = LLVMBuildLoad2(builder, i8, statePointer(CPUState.Offsets.n + f), "")
-            LLVMBuildStore(builder, LLVMBuildICmp(builder, LLVMIntNE, byte, LLVMConstInt(i8, 0, 0), ""), slot)
+            let slot = LLVMBuildAlloca(builder, i8, "flag\(f)")!
+            LLVMBuildStore(builder, LLVMBuildLoad2(builder, i8, statePointer(CPUState.Offsets.n + f), ""), slot)
             flags.append(slot)
         }
         ge = LLVMBuildAlloca(builder, i32, "ge")
@@ -115,8 +116,7 @@ public final class LLVMEmitter: Emitter {
             LLVMBuildStore(builder, LLVMBuildLoad2(builder, i32, registers[r], ""), statePointer(4 * r))
         }
         for f in 0..<5 {
-            let bit = LLVMBuildLoad2(builder, i1, flags[f], "")
-            LLVMBuildStore(builder, LLVMBuildZExt(builder, bit, i8, ""), statePointer(CPUState.Offsets.n + f))
+            LLVMBuildStore(builder, LLVMBuildLoad2(builder, i8, flags[f], ""), statePointer(CPUState.Offsets.n + f))
         }
         let geValue = LLVMBuildLoad2(builder, i32, ge, "")
         LLVMBuildStore(builder, LLVMBuildTrunc(builder, geValue, i8, ""), statePointer(CPUState.Offsets.ge))
@@ -173,16 +173,19 @@ public final class LLVMEmitter: Emitter {
         tailCall(next, if: hit, counting: CPUState.Offsets.indirectHits)
     }
 
-    /// With the state stored: if the target is compiled (its link slot is set) and the loop
-    /// budget lasts, tail-call it, so hot paths never return to the dispatcher.
+    /// With the state stored: if the target is compiled (its link slot is set), tail-call it,
+    /// so hot paths never return to the dispatcher. Only a backward transition (to the exit's
+    /// own address or below) spends the loop budget: inside a region, paths without a backward
+    /// branch (which spends it too) only move forward, so every cycle of transitions that could
+    /// keep the guest from the dispatcher includes a backward one.
     private func chain(to target: UInt32) {
         let symbol = "\(functionName)_link\(links.count)"
         links.append((symbol, target))
         let slot = LLVMAddGlobal(module, ptr, symbol)!
         LLVMSetInitializer(slot, LLVMConstPointerNull(ptr))
-        let budgetLeft = spendBudget()
         let next = LLVMBuildLoad2(builder, ptr, slot, "")!
-        let linked = LLVMBuildAnd(builder, LLVMBuildIsNotNull(builder, next, ""), budgetLeft, "")!
+        var linked = LLVMBuildIsNotNull(builder, next, "")!
+        if target <= currentPC { linked = LLVMBuildAnd(builder, linked, spendBudget(), "")! }
         tailCall(next, if: linked, counting: CPUState.Offsets.chainedTransitions)
     }
 
@@ -245,8 +248,10 @@ public final class LLVMEmitter: Emitter {
 
     public func readRegister(_ r: Int) -> Value { Value(ref: LLVMBuildLoad2(builder, i32, registers[r], "")) }
     public func writeRegister(_ r: Int, _ v: Value) { LLVMBuildStore(builder, v.ref, registers[r]) }
-    public func readFlag(_ f: StatusFlag) -> Flag { Flag(ref: LLVMBuildLoad2(builder, i1, flags[f.rawValue], "")) }
-    public func writeFlag(_ f: StatusFlag, _ v: Flag) { LLVMBuildStore(builder, v.ref, flags[f.rawValue]) }
+    public func readFlag(_ f: StatusFlag) -> Flag {
+        Flag(ref: LLVMBuildTrunc(builder, LLVMBuildLoad2(builder, i8, flags[f.rawValue], ""), i1, ""))
+    }
+    public func writeFlag(_ f: StatusFlag, _ v: Flag) { LLVMBuildStore(builder, LLVMBuildZExt(builder, v.ref, i8, ""), flags[f.rawValue]) }
     public func readGE() -> Value { Value(ref: LLVMBuildLoad2(builder, i32, ge, "")) }
     public func writeGE(_ v: Value) { LLVMBuildStore(builder, LLVMBuildAnd(builder, v.ref, c32(0xF), ""), ge) }
 
@@ -339,33 +344,77 @@ public final class LLVMEmitter: Emitter {
 
     // MARK: Memory
 
-    /// The host address of a guest access after the inline permission check; the slow path
-    /// (fault, page crossing, a page holding code) leaves the region for the interpreter.
-    private func hostAddress(_ address: Value, size: Int, write: Bool) -> LLVMValueRef {
-        let page = LLVMBuildLShr(builder, address.ref, c32(AddressSpace.pageShift), "")
+    /// Whether the page holding `address` allows the access inline: mapped, readable (or
+    /// writable), and for writes not holding code (those writes must invalidate translations).
+    private func pageAllows(_ address: LLVMValueRef, write: Bool) -> LLVMValueRef {
+        let page = LLVMBuildLShr(builder, address, c32(AddressSpace.pageShift), "")
         var index: [LLVMValueRef?] = [LLVMBuildZExt(builder, page, i64, "")]
         let flagPointer = LLVMBuildInBoundsGEP2(builder, i8, pageFlags, &index, 1, "")
         let pageFlag = LLVMBuildLoad2(builder, i8, flagPointer, "")
         let mapped = AddressSpace.PageFlag.mapped
         let need = (write ? Protection.write.rawValue : Protection.read.rawValue) | mapped
         let mask = write ? need | AddressSpace.PageFlag.code : need
-        var ok = LLVMBuildICmp(builder, LLVMIntEQ, LLVMBuildAnd(builder, pageFlag, LLVMConstInt(i8, UInt64(mask), 0), ""),
-                               LLVMConstInt(i8, UInt64(need), 0), "")!
+        return LLVMBuildICmp(builder, LLVMIntEQ, LLVMBuildAnd(builder, pageFlag, LLVMConstInt(i8, UInt64(mask), 0), ""),
+                             LLVMConstInt(i8, UInt64(need), 0), "")
+    }
+
+    /// Continues on the fast path when `ok` (expected to hold); otherwise the current
+    /// instruction is left to the interpreter (a fault, a page crossing, a page holding code).
+    private func leaveUnless(_ ok: LLVMValueRef) {
+        let expected = intrinsic("llvm.expect", [i1], [ok, LLVMConstInt(i1, 1, 0)])
+        let fast = LLVMAppendBasicBlockInContext(context, function, "access")
+        let slow = LLVMAppendBasicBlockInContext(context, function, "access_slow")
+        LLVMBuildCondBr(builder, expected, fast, slow)
+        LLVMPositionBuilderAtEnd(builder, slow)
+        exitToInterpreter()
+        LLVMBuildUnreachable(builder)  // the dead block exitToInterpreter positioned at
+        LLVMPositionBuilderAtEnd(builder, fast)
+    }
+
+    /// The host address of guest `address`: guest memory base + zext(address).
+    private func hostPointer(_ address: LLVMValueRef) -> LLVMValueRef {
+        var offset: [LLVMValueRef?] = [LLVMBuildZExt(builder, address, i64, "")]
+        return LLVMBuildGEP2(builder, i8, guestBase, &offset, 1, "")
+    }
+
+    /// The host address of a guest access after the inline permission check.
+    private func hostAddress(_ address: Value, size: Int, write: Bool) -> LLVMValueRef {
+        var ok = pageAllows(address.ref, write: write)
         if size > 1 {
             let offset = LLVMBuildAnd(builder, address.ref, c32(AddressSpace.pageSize - 1), "")
             let fits = LLVMBuildICmp(builder, LLVMIntULE, offset, c32(AddressSpace.pageSize - UInt32(size)), "")
             ok = LLVMBuildAnd(builder, ok, fits, "")
         }
-        ok = intrinsic("llvm.expect", [i1], [ok, LLVMConstInt(i1, 1, 0)])
-        let fast = LLVMAppendBasicBlockInContext(context, function, "access")
-        let slow = LLVMAppendBasicBlockInContext(context, function, "access_slow")
-        LLVMBuildCondBr(builder, ok, fast, slow)
-        LLVMPositionBuilderAtEnd(builder, slow)
-        exitToInterpreter()
-        LLVMBuildUnreachable(builder)  // the dead block exitToInterpreter positioned at
-        LLVMPositionBuilderAtEnd(builder, fast)
-        var offset: [LLVMValueRef?] = [LLVMBuildZExt(builder, address.ref, i64, "")]
-        return LLVMBuildGEP2(builder, i8, guestBase, &offset, 1, "")
+        leaveUnless(ok)
+        return hostPointer(address.ref)
+    }
+
+    /// One check for the `count` words of an LDM/STM: they span at most two pages (at most 64
+    /// bytes), so the pages of the first and the last byte are all there is to check.
+    private func checkWords(_ start: Value, count: Int, write: Bool) {
+        let last = LLVMBuildAdd(builder, start.ref, c32(UInt32(4 * count - 1)), "")!
+        leaveUnless(LLVMBuildAnd(builder, pageAllows(start.ref, write: write), pageAllows(last, write: write), ""))
+    }
+
+    private func word(_ start: Value, _ k: Int) -> LLVMValueRef {
+        hostPointer(LLVMBuildAdd(builder, start.ref, c32(UInt32(4 * k)), ""))
+    }
+
+    public func loadWords(_ start: Value, count: Int, _ loaded: (Value) -> Void) {
+        checkWords(start, count: count, write: false)
+        for k in 0..<count {
+            let v = LLVMBuildLoad2(builder, i32, word(start, k), "")!
+            LLVMSetAlignment(v, 1)
+            loaded(Value(ref: v))
+        }
+    }
+
+    public func storeWords(_ start: Value, count: Int, _ value: (Int) -> Value) {
+        checkWords(start, count: count, write: true)
+        for k in 0..<count {
+            let s = LLVMBuildStore(builder, value(k).ref, word(start, k))!
+            LLVMSetAlignment(s, 1)
+        }
     }
 
     private func accessType(_ size: Int) -> LLVMTypeRef { size == 4 ? i32 : size == 2 ? i16 : i8 }

@@ -74,6 +74,11 @@ public protocol Emitter {
     /// Loads `size` bytes (1, 2 or 4), zero-extended.
     func load(_ address: Value, size: Int) throws(Failure) -> Value
     func store(_ address: Value, _ value: Value, size: Int) throws(Failure)
+    /// LDM: `count` words from `start`, `start + 4`, … (addresses wrap at 4 GiB), handed to
+    /// `loaded` in order. A fault leaves registers unchanged, so the caller writes them after.
+    func loadWords(_ start: Value, count: Int, _ loaded: (Value) -> Void) throws(Failure)
+    /// STM: `count` words to `start`, `start + 4`, …; `value(k)` is the k-th.
+    func storeWords(_ start: Value, count: Int, _ value: (Int) -> Value) throws(Failure)
     /// LDREX family: loads and marks the address for the exclusive monitor.
     func loadExclusive(_ address: Value, size: Int) throws(Failure) -> Value
     /// STREX family: stores if the monitor is open for `address`; 0 on success, 1 on failure.
@@ -114,4 +119,17 @@ public enum SystemHint: Sendable, Equatable {
     case nop, yield, waitForEvent, waitForInterrupt, sendEvent, debug
     case dataMemoryBarrier, dataSynchronizationBarrier, instructionSynchronizationBarrier
     case changeProcessorState(Instruction)
+}
+
+extension Emitter {
+    /// One access per word; an emitter that can check the whole range at once overrides these.
+    @inlinable
+    public func loadWords(_ start: Value, count: Int, _ loaded: (Value) -> Void) throws(Failure) {
+        for k in 0..<count { loaded(try load(add(start, constant(UInt32(4 * k))), size: 4)) }
+    }
+
+    @inlinable
+    public func storeWords(_ start: Value, count: Int, _ value: (Int) -> Value) throws(Failure) {
+        for k in 0..<count { try store(add(start, constant(UInt32(4 * k))), value(k), size: 4) }
+    }
 }

@@ -133,22 +133,24 @@ extension Semantics {
             start = e.add(base, e.constant(4))
             newBase = e.add(base, size)
         }
-        var offsetBytes: UInt32 = 0
         if load {
             // All loads happen before any register changes, so a fault leaves the state intact.
-            var values: [(Int, E.Value)] = []
+            var values: [E.Value] = []
             values.reserveCapacity(Int(count))
-            for r in 0..<16 where list & (1 << UInt32(r)) != 0 {
-                values.append((r, try e.load(e.add(start, e.constant(offsetBytes)), size: 4)))
-                offsetBytes += 4
-            }
+            try e.loadWords(start, count: Int(count)) { values.append($0) }
             // With the base in the list the loaded value wins (write-back is UNKNOWN there).
             if i.writeBack && list & (1 << UInt32(i.n)) == 0 { e.writeRegister(i.n, newBase) }
-            for (r, v) in values { writeResult(r, v, e) }
+            var remaining = list
+            for v in values {
+                writeResult(remaining.trailingZeroBitCount, v, e)
+                remaining &= remaining - 1
+            }
         } else {
-            for r in 0..<16 where list & (1 << UInt32(r)) != 0 {
-                try e.store(e.add(start, e.constant(offsetBytes)), read(r, e), size: 4)
-                offsetBytes += 4
+            // Words go in ascending register order: `remaining` drops each register as it is stored.
+            var remaining = list
+            try e.storeWords(start, count: Int(count)) { _ in
+                defer { remaining &= remaining - 1 }
+                return read(remaining.trailingZeroBitCount, e)
             }
             if i.writeBack { e.writeRegister(i.n, newBase) }
         }
