@@ -94,6 +94,9 @@ public final class Engine {
     var invalidationEpoch: UInt64 = 0
     /// Regions submitted and not yet finished, and blocks that will never compile.
     var pendingRegions: Set<UInt32> = []
+    /// The blocks of pending regions, each with its region's entry: a block that turns hot
+    /// while a region holding it waits is compiled there, not again as a region of its own.
+    var pendingBlocks: [UInt32: UInt32] = [:]
     var notCompilable: Set<UInt32> = []
 
     /// Blocks run between checks for pending signals.
@@ -141,6 +144,7 @@ public final class Engine {
             process.kernel.afterForkChild.append { [unowned self] in
                 service.childAfterFork()
                 pendingRegions.removeAll()
+                pendingBlocks.removeAll()
             }
         }
     }
@@ -173,7 +177,7 @@ public final class Engine {
     /// run then): cold paths would cost compile time and gain nothing.
     private func submitHotBlock(_ start: UInt32, _ instructions: [Instruction], to service: CompileService) {
         let heat = interpreter.executions(at: start) ?? 0
-        if pendingRegions.contains(start) { return service.prioritize(start, heat) }
+        if let entry = pendingBlocks[start] { return service.prioritize(entry, heat) }
         guard !notCompilable.contains(start), translations.lookup(start) == nil else { return }
         let everything = compileBeforeFirstRun
         let warm = max(1, interpreter.hotThreshold / 4)
@@ -186,6 +190,7 @@ public final class Engine {
             return
         }
         pendingRegions.insert(start)
+        for block in region.blocks { pendingBlocks[block.start] = pendingBlocks[block.start] ?? start }
         service.submit(region, epoch: invalidationEpoch, priority: heat)
     }
 
@@ -193,6 +198,9 @@ public final class Engine {
     private func installCompiled(from service: CompileService) {
         for done in service.drain() {
             pendingRegions.remove(done.region.start)
+            for block in done.region.blocks where pendingBlocks[block.start] == done.region.start {
+                pendingBlocks[block.start] = nil
+            }
             jitStatistics.compileSeconds += done.seconds
             guard let compiled = done.compiled else {
                 jitStatistics.compileFailures += 1
