@@ -23,6 +23,16 @@ public final class LLVMEmitter: Emitter {
     private var registers: [LLVMValueRef] = []
     private var flags: [LLVMValueRef] = []
     private var ge: LLVMValueRef! = nil
+    /// The last subtraction a - b with a constant carry in (CMP, SUBS, RSBS, …), and for N Z C V
+    /// the value and instruction of their last write on the current straight-line path: when
+    /// all four came from that subtraction, a condition on them is one comparison of a and b
+    /// (LLVM does not see that N != V after a - b means a < b).
+    private var lastSubtraction: (pc: UInt32, a: LLVMValueRef, b: LLVMValueRef, carry: LLVMValueRef, overflow: LLVMValueRef)?
+    private var flagWrites: [(value: LLVMValueRef, pc: UInt32)?] = [nil, nil, nil, nil]
+    private var flagWriteCount = 0
+    /// `CPUState.loopBudget`, in SSA like the registers: a loop inside the region does not
+    /// read and write memory each iteration for it.
+    private var budget: LLVMValueRef! = nil
     /// The LLVM block of each guest block in the region: branches between them stay inside
     /// the compiled code (backward ones while `CPUState.loopBudget` lasts).
     private var guestBlocks: [UInt32: LLVMBasicBlockRef] = [:]
@@ -75,6 +85,8 @@ public final class LLVMEmitter: Emitter {
         }
         ge = LLVMBuildAlloca(builder, i32, "ge")
         LLVMBuildStore(builder, LLVMBuildZExt(builder, LLVMBuildLoad2(builder, i8, statePointer(CPUState.Offsets.ge), ""), i32, ""), ge)
+        budget = LLVMBuildAlloca(builder, i32, "budget")
+        LLVMBuildStore(builder, LLVMBuildLoad2(builder, i32, statePointer(CPUState.Offsets.loopBudget), ""), budget)
         for start in blockStarts where guestBlocks[start] == nil {
             guestBlocks[start] = LLVMAppendBasicBlockInContext(context, function, "block_\(String(start, radix: 16))")
         }
@@ -83,6 +95,7 @@ public final class LLVMEmitter: Emitter {
 
     /// Continues emission in the guest block at `start` (ending the dead block emission was in).
     func beginBlock(_ start: UInt32) {
+        forgetFlagWrites()  // a block may be reached from several paths
         if LLVMGetBasicBlockTerminator(LLVMGetInsertBlock(builder)) == nil { LLVMBuildUnreachable(builder) }
         LLVMPositionBuilderAtEnd(builder, guestBlocks[start])
     }
@@ -111,6 +124,12 @@ public final class LLVMEmitter: Emitter {
     /// unreachable block, so the semantics after a branch need no special case.
     private func exit(_ exit: CompiledExit, pc: LLVMValueRef, chainTo target: UInt32? = nil,
                       indirect: Bool = false) {
+        // Only a backward transition (to the exit's own address or below) spends the loop
+        // budget: inside a region, paths without a backward branch (which spends it too) only
+        // move forward, so every cycle of transitions that could keep the guest from the
+        // dispatcher includes a backward one. Indirect targets are unknown: they spend.
+        // Spent before the flush, which stores what is left.
+        let budgetLeft = indirect || target.map({ $0 <= currentPC }) == true ? spendBudget() : nil
         LLVMBuildStore(builder, pc, statePointer(4 * 15))
         for r in 0..<15 {
             LLVMBuildStore(builder, LLVMBuildLoad2(builder, i32, registers[r], ""), statePointer(4 * r))
@@ -120,8 +139,9 @@ public final class LLVMEmitter: Emitter {
         }
         let geValue = LLVMBuildLoad2(builder, i32, ge, "")
         LLVMBuildStore(builder, LLVMBuildTrunc(builder, geValue, i8, ""), statePointer(CPUState.Offsets.ge))
-        if let target { chain(to: target) }
-        if indirect { chainIndirect(to: pc) }
+        LLVMBuildStore(builder, LLVMBuildLoad2(builder, i32, budget, ""), statePointer(CPUState.Offsets.loopBudget))
+        if let target { chain(to: target, budgetLeft: budgetLeft) }
+        if indirect { chainIndirect(to: pc, budgetLeft: budgetLeft!) }
         LLVMBuildRet(builder, c32(exit.rawValue))
         LLVMPositionBuilderAtEnd(builder, LLVMAppendBasicBlockInContext(context, function, "after_exit"))
     }
@@ -132,12 +152,11 @@ public final class LLVMEmitter: Emitter {
         LLVMBuildStore(builder, LLVMBuildAdd(builder, LLVMBuildLoad2(builder, i64, p, ""), LLVMConstInt(i64, 1, 0), ""), p)
     }
 
-    /// Spends one unit of `CPUState.loopBudget`; the result (i1) says whether some is left.
+    /// Spends one unit of the loop budget; the result (i1) says whether some is left.
     private func spendBudget() -> LLVMValueRef {
-        let budgetPointer = statePointer(CPUState.Offsets.loopBudget)
-        let budget = LLVMBuildSub(builder, LLVMBuildLoad2(builder, i32, budgetPointer, ""), c32(1), "")
-        LLVMBuildStore(builder, budget, budgetPointer)
-        return LLVMBuildICmp(builder, LLVMIntNE, budget, c32(0), "")
+        let left = LLVMBuildSub(builder, LLVMBuildLoad2(builder, i32, budget, ""), c32(1), "")
+        LLVMBuildStore(builder, left, budget)
+        return LLVMBuildICmp(builder, LLVMIntNE, left, c32(0), "")
     }
 
     /// When `ready`, tail-calls compiled code `next` (counted in the statistics field at
@@ -158,9 +177,8 @@ public final class LLVMEmitter: Emitter {
 
     /// With the state stored: look the computed target up in the dispatch table
     /// (`CPUState.dispatchTable`) and tail-call it on a hit while the loop budget lasts.
-    private func chainIndirect(to target: LLVMValueRef) {
+    private func chainIndirect(to target: LLVMValueRef, budgetLeft: LLVMValueRef) {
         count(CPUState.Offsets.indirectLookups)
-        let budgetLeft = spendBudget()
         let table = LLVMBuildIntToPtr(builder, LLVMBuildLoad2(builder, i64, statePointer(CPUState.Offsets.dispatchTable), ""), ptr, "")
         let slot = LLVMBuildAnd(builder, LLVMBuildLShr(builder, target, c32(2), ""), c32(UInt32(DispatchTableLayout.entries - 1)), "")
         var index: [LLVMValueRef?] = [LLVMBuildMul(builder, LLVMBuildZExt(builder, slot, i64, ""),
@@ -173,19 +191,16 @@ public final class LLVMEmitter: Emitter {
         tailCall(next, if: hit, counting: CPUState.Offsets.indirectHits)
     }
 
-    /// With the state stored: if the target is compiled (its link slot is set), tail-call it,
-    /// so hot paths never return to the dispatcher. Only a backward transition (to the exit's
-    /// own address or below) spends the loop budget: inside a region, paths without a backward
-    /// branch (which spends it too) only move forward, so every cycle of transitions that could
-    /// keep the guest from the dispatcher includes a backward one.
-    private func chain(to target: UInt32) {
+    /// With the state stored: if the target is compiled (its link slot is set) and the budget
+    /// (if spent) lasts, tail-call it, so hot paths never return to the dispatcher.
+    private func chain(to target: UInt32, budgetLeft: LLVMValueRef?) {
         let symbol = "\(functionName)_link\(links.count)"
         links.append((symbol, target))
         let slot = LLVMAddGlobal(module, ptr, symbol)!
         LLVMSetInitializer(slot, LLVMConstPointerNull(ptr))
         let next = LLVMBuildLoad2(builder, ptr, slot, "")!
         var linked = LLVMBuildIsNotNull(builder, next, "")!
-        if target <= currentPC { linked = LLVMBuildAnd(builder, linked, spendBudget(), "")! }
+        if let budgetLeft { linked = LLVMBuildAnd(builder, linked, budgetLeft, "")! }
         tailCall(next, if: linked, counting: CPUState.Offsets.chainedTransitions)
     }
 
@@ -218,9 +233,41 @@ public final class LLVMEmitter: Emitter {
         let join = LLVMAppendBasicBlockInContext(context, function, "cond_join")
         LLVMBuildCondBr(builder, condition.ref, taken, join)
         LLVMPositionBuilderAtEnd(builder, taken)
+        let writes = flagWriteCount
         then()
+        // Flags written on one path only are no longer known after the join.
+        if flagWriteCount != writes { forgetFlagWrites() }
         LLVMBuildBr(builder, join)
         LLVMPositionBuilderAtEnd(builder, join)
+    }
+
+    private func forgetFlagWrites() {
+        flagWrites = [nil, nil, nil, nil]
+        flagWriteCount += 1
+    }
+
+    /// Whether condition `cond` holds: one comparison when the flags come from a known
+    /// subtraction, the flags otherwise.
+    func condition(_ cond: Condition) -> Flag {
+        if let s = lastSubtraction, let n = flagWrites[0], let z = flagWrites[1], let c = flagWrites[2], let v = flagWrites[3],
+           n.pc == s.pc, z.pc == s.pc, c.pc == s.pc, v.pc == s.pc, c.value == s.carry, v.value == s.overflow {
+            let predicate: LLVMIntPredicate?
+            switch cond {
+            case .eq: predicate = LLVMIntEQ
+            case .ne: predicate = LLVMIntNE
+            case .cs: predicate = LLVMIntUGE
+            case .cc: predicate = LLVMIntULT
+            case .hi: predicate = LLVMIntUGT
+            case .ls: predicate = LLVMIntULE
+            case .ge: predicate = LLVMIntSGE
+            case .lt: predicate = LLVMIntSLT
+            case .gt: predicate = LLVMIntSGT
+            case .le: predicate = LLVMIntSLE
+            default: predicate = nil
+            }
+            if let predicate { return Flag(ref: LLVMBuildICmp(builder, predicate, s.a, s.b, "")) }
+        }
+        return Semantics.conditionPassed(cond, self)
     }
 
     /// Continues at `pc` after the last instruction of a guest block, unless no path reaches
@@ -251,7 +298,11 @@ public final class LLVMEmitter: Emitter {
     public func readFlag(_ f: StatusFlag) -> Flag {
         Flag(ref: LLVMBuildTrunc(builder, LLVMBuildLoad2(builder, i8, flags[f.rawValue], ""), i1, ""))
     }
-    public func writeFlag(_ f: StatusFlag, _ v: Flag) { LLVMBuildStore(builder, LLVMBuildZExt(builder, v.ref, i8, ""), flags[f.rawValue]) }
+    public func writeFlag(_ f: StatusFlag, _ v: Flag) {
+        LLVMBuildStore(builder, LLVMBuildZExt(builder, v.ref, i8, ""), flags[f.rawValue])
+        if f.rawValue < 4 { flagWrites[f.rawValue] = (v.ref, currentPC) }
+        flagWriteCount += 1
+    }
     public func readGE() -> Value { Value(ref: LLVMBuildLoad2(builder, i32, ge, "")) }
     public func writeGE(_ v: Value) { LLVMBuildStore(builder, LLVMBuildAnd(builder, v.ref, c32(0xF), ""), ge) }
 
@@ -279,6 +330,18 @@ public final class LLVMEmitter: Emitter {
         let carryOut = LLVMBuildTrunc(builder, LLVMBuildLShr(builder, wide, LLVMConstInt(i64, 32, 0), ""), i1, "")!
         let both = LLVMBuildAnd(builder, LLVMBuildXor(builder, a.ref, r, ""), LLVMBuildXor(builder, b.ref, r, ""), "")
         let overflow = LLVMBuildICmp(builder, LLVMIntSLT, both, c32(0), "")!
+        // a + ~x + 1 is a - x: remember x for `condition`.
+        if LLVMIsAConstantInt(carry.ref) != nil && LLVMConstIntGetZExtValue(carry.ref) == 1 {
+            var subtrahend: LLVMValueRef?
+            if LLVMIsAConstantInt(b.ref) != nil {
+                subtrahend = c32(~UInt32(truncatingIfNeeded: LLVMConstIntGetZExtValue(b.ref)))
+            } else if LLVMIsAInstruction(b.ref) != nil, LLVMGetInstructionOpcode(b.ref) == LLVMXor,
+                      let mask = LLVMGetOperand(b.ref, 1), LLVMIsAConstantInt(mask) != nil,
+                      UInt32(truncatingIfNeeded: LLVMConstIntGetZExtValue(mask)) == 0xFFFF_FFFF {
+                subtrahend = LLVMGetOperand(b.ref, 0)
+            }
+            if let subtrahend { lastSubtraction = (currentPC, a.ref, subtrahend, carryOut, overflow) }
+        }
         return (Value(ref: r), Flag(ref: carryOut), Flag(ref: overflow))
     }
 

@@ -102,7 +102,7 @@ public enum Lifter {
                 if inst.cond == .al || inst.cond == .nv {
                     Semantics.execute(inst, e)
                 } else {
-                    e.conditional(Semantics.conditionPassed(inst.cond, e)) { Semantics.execute(inst, e) }
+                    e.conditional(e.condition(inst.cond)) { Semantics.execute(inst, e) }
                 }
                 pc &+= 4
             }
