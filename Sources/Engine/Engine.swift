@@ -94,6 +94,9 @@ public final class Engine {
     var invalidationEpoch: UInt64 = 0
     /// Regions submitted and not yet finished, and blocks that will never compile.
     var pendingRegions: Set<UInt32> = []
+    /// Whether installed or queued compiled code reads guest memory without checks (see
+    /// `Region.checksLoads`): to be dropped as soon as the guest catches memory faults.
+    var uncheckedLoadsCompiled = false
     /// The blocks of pending regions, each with its region's entry: a block that turns hot
     /// while a region holding it waits is compiled there, not again as a region of its own.
     var pendingBlocks: [UInt32: UInt32] = [:]
@@ -181,13 +184,18 @@ public final class Engine {
         guard !notCompilable.contains(start), translations.lookup(start) == nil else { return }
         let everything = compileBeforeFirstRun
         let warm = max(1, interpreter.hotThreshold / 4)
-        let region = Lifter.region(start: start,
+        var region = Lifter.region(start: start,
                                    block: { [interpreter] pc in pc == start ? instructions : interpreter.instructions(at: pc) },
                                    include: { [interpreter] pc in everything || (interpreter.executions(at: pc) ?? 0) >= warm })
         if region.instructionCount == 0 {
             notCompilable.insert(start)
             jitStatistics.blocksNotCompilable += 1
             return
+        }
+        region.checksLoads = process.options.strace || process.kernel.catchesMemoryFaults
+        if !region.checksLoads {
+            if !HostFaultTrap.installed { HostFaultTrap.install(guestBase: memory.base) }
+            uncheckedLoadsCompiled = true
         }
         pendingRegions.insert(start)
         for block in region.blocks { pendingBlocks[block.start] = pendingBlocks[block.start] ?? start }
@@ -230,6 +238,14 @@ public final class Engine {
 
     /// One slice on the JIT tier: compiled code where there is some, the interpreter elsewhere.
     private func stepJIT(_ service: CompileService) -> LinuxOutcome {
+        if uncheckedLoadsCompiled && process.kernel.catchesMemoryFaults {
+            // The guest now handles SIGSEGV or SIGBUS (sigaction is a syscall, and every syscall
+            // ends a slice): its faults must be exact from here on. Queued compilations are
+            // dropped as stale when they finish.
+            translations.invalidateAll()
+            invalidationEpoch &+= 1
+            uncheckedLoadsCompiled = false
+        }
         installCompiled(from: service)
         let state = UnsafeMutableRawPointer(cpu)
         let base = memory.base

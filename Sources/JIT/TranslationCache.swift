@@ -52,6 +52,17 @@ public final class TranslationCache {
         table[start] = function
     }
 
+    /// Forgets all compiled code.
+    public func invalidateAll() {
+        for start in entries.keys {
+            for slot in slotsByTarget[start] ?? [] { slot.pointee = nil }
+            table.remove(start)
+            invalidations += 1
+        }
+        entries.removeAll()
+        byPage.removeAll()
+    }
+
     /// Forgets compiled code overlapping [address, address + length). The host code itself
     /// stays mapped: a region may be running while it is invalidated (it exits at its next
     /// store to a code page).

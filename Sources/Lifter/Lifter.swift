@@ -21,10 +21,12 @@ public struct Region: Sendable {
         precondition(!blocks.isEmpty, "a region has an entry block")
         self.blocks = blocks
     }
-    /// A region of one block.
-    public init(start: UInt32, instructions: [Instruction]) {
-        self.init(blocks: [Block(start: start, instructions: instructions)])
-    }
+    /// Whether loads check the guest page permissions inline. Without the check, a load the
+    /// guest may not make faults in the host instead (host protection mirrors the guest's, see
+    /// `AddressSpace.hostProtection`) and the guest dies of SIGSEGV without an exact pc: right
+    /// only while the guest catches neither SIGSEGV nor SIGBUS. Stores always check (they must
+    /// also see pages holding code).
+    public var checksLoads = true
     public var start: UInt32 { blocks[0].start }
     public var instructionCount: Int { blocks.reduce(0) { $0 + $1.instructions.count } }
     /// The guest code the region was compiled from, as [start, end) ranges (for invalidation).
@@ -93,7 +95,8 @@ public enum Lifter {
     @discardableResult
     public static func lift(_ region: Region, into module: LLVMModuleRef, context: LLVMContextRef,
                             name: String) -> [(symbol: String, target: UInt32)] {
-        let e = LLVMEmitter(context: context, module: module, name: name, blockStarts: region.blocks.map(\.start))
+        let e = LLVMEmitter(context: context, module: module, name: name, blockStarts: region.blocks.map(\.start),
+                            checksLoads: region.checksLoads)
         for block in region.blocks {
             e.beginBlock(block.start)
             var pc = block.start

@@ -41,6 +41,11 @@ private let recordingHandler: @convention(c) (Int32, UnsafeMutablePointer<siginf
 /// Syscall-layer and signal state of one guest process (a stored property of LinuxProcess).
 public final class KernelState {
     var actions = [ARMSigaction](repeating: ARMSigaction(), count: 65)
+    /// Whether the guest has a handler for SIGSEGV or SIGBUS: then its memory faults must be
+    /// delivered at the exact instruction, with the exact registers.
+    public var catchesMemoryFaults: Bool {
+        actions[Int(SIGSEGV)].handler > ARMSigaction.SIG_IGN || actions[Int(SIGBUS)].handler > ARMSigaction.SIG_IGN
+    }
     /// The guest's blocked mask (bit n-1 for signal n).
     var blocked: UInt64 = 0
     /// Signals raised for the guest and not delivered yet, with their siginfo.
