@@ -28,6 +28,14 @@ public struct Region: Sendable {
     /// also see pages holding code).
     public var checksLoads = true
     public var start: UInt32 { blocks[0].start }
+    /// Whether a branch between its blocks goes backward: a loop inside the region.
+    public var hasLoop: Bool {
+        let starts = Set(blocks.map(\.start))
+        return blocks.contains { block in
+            guard let last = block.instructions.last else { return false }
+            return Semantics.staticSuccessors(ofLast: last, blockEnd: block.end).contains { starts.contains($0) && $0 < block.end }
+        }
+    }
     public var instructionCount: Int { blocks.reduce(0) { $0 + $1.instructions.count } }
     /// The guest code the region was compiled from, as [start, end) ranges (for invalidation).
     public var ranges: [Range<UInt64>] { blocks.map { UInt64($0.start)..<(UInt64($0.start) + UInt64($0.instructions.count * 4)) } }
