@@ -124,7 +124,10 @@ public final class LLVMEmitter: Emitter {
         return LLVMBuildCall2(builder, type, declaration, &arguments, UInt32(args.count), "")
     }
 
-    /// Stores the guest state back, sets pc and returns `exit`; emission continues in a fresh
+    /// Leaves the region with `exit` and pc: the state flush (and chaining) is emitted by
+    /// `finish`, in a block of its own, once the registers and flags the region writes are
+    /// known: an exit stores only those (the others still hold their values in the CPU state),
+    /// which keeps the IR that LLVM must clean up small. Emission continues in a fresh
     /// unreachable block, so the semantics after a branch need no special case.
     private func exit(_ exit: CompiledExit, pc: LLVMValueRef, chainTo target: UInt32? = nil,
                       indirect: Bool = false) {
@@ -132,22 +135,45 @@ public final class LLVMEmitter: Emitter {
         // budget: inside a region, paths without a backward branch (which spends it too) only
         // move forward, so every cycle of transitions that could keep the guest from the
         // dispatcher includes a backward one. Indirect targets are unknown: they spend.
-        // Spent before the flush, which stores what is left.
         let budgetLeft = indirect || target.map({ $0 <= currentPC }) == true ? spendBudget() : nil
-        LLVMBuildStore(builder, pc, statePointer(4 * 15))
-        for r in 0..<15 {
+        let block = LLVMAppendBasicBlockInContext(context, function, "exit")!
+        LLVMBuildBr(builder, block)
+        pendingExits.append(PendingExit(block: block, exit: exit, pc: pc, target: target, indirect: indirect, budgetLeft: budgetLeft))
+        LLVMPositionBuilderAtEnd(builder, LLVMAppendBasicBlockInContext(context, function, "after_exit"))
+    }
+
+    private struct PendingExit {
+        let block: LLVMBasicBlockRef, exit: CompiledExit, pc: LLVMValueRef
+        let target: UInt32?, indirect: Bool, budgetLeft: LLVMValueRef?
+    }
+    private var pendingExits: [PendingExit] = []
+    /// What the region writes, as bit sets: registers, flags (by `StatusFlag` raw value), GE,
+    /// the loop budget.
+    private var writtenRegisters: UInt16 = 0
+    private var writtenFlags: UInt8 = 0
+    private var writesGE = false
+    private var spendsBudget = false
+
+    /// Stores the written state back, sets pc and chains or returns the exit.
+    private func emit(_ e: PendingExit) {
+        LLVMPositionBuilderAtEnd(builder, e.block)
+        LLVMBuildStore(builder, e.pc, statePointer(4 * 15))
+        for r in 0..<15 where writtenRegisters & (1 << r) != 0 {
             LLVMBuildStore(builder, LLVMBuildLoad2(builder, i32, registers[r], ""), statePointer(4 * r))
         }
-        for f in 0..<5 {
+        for f in 0..<5 where writtenFlags & (1 << f) != 0 {
             LLVMBuildStore(builder, LLVMBuildLoad2(builder, i8, flags[f], ""), statePointer(CPUState.Offsets.n + f))
         }
-        let geValue = LLVMBuildLoad2(builder, i32, ge, "")
-        LLVMBuildStore(builder, LLVMBuildTrunc(builder, geValue, i8, ""), statePointer(CPUState.Offsets.ge))
-        LLVMBuildStore(builder, LLVMBuildLoad2(builder, i32, budget, ""), statePointer(CPUState.Offsets.loopBudget))
-        if let target { chain(to: target, budgetLeft: budgetLeft) }
-        if indirect { chainIndirect(to: pc, budgetLeft: budgetLeft!) }
-        LLVMBuildRet(builder, c32(exit.rawValue))
-        LLVMPositionBuilderAtEnd(builder, LLVMAppendBasicBlockInContext(context, function, "after_exit"))
+        if writesGE {
+            let geValue = LLVMBuildLoad2(builder, i32, ge, "")
+            LLVMBuildStore(builder, LLVMBuildTrunc(builder, geValue, i8, ""), statePointer(CPUState.Offsets.ge))
+        }
+        if spendsBudget {
+            LLVMBuildStore(builder, LLVMBuildLoad2(builder, i32, budget, ""), statePointer(CPUState.Offsets.loopBudget))
+        }
+        if let target = e.target { chain(to: target, budgetLeft: e.budgetLeft) }
+        if e.indirect { chainIndirect(to: e.pc, budgetLeft: e.budgetLeft!) }
+        LLVMBuildRet(builder, c32(e.exit.rawValue))
     }
 
     /// Adds one to a 64-bit statistics counter in the CPU state.
@@ -158,6 +184,7 @@ public final class LLVMEmitter: Emitter {
 
     /// Spends one unit of the loop budget; the result (i1) says whether some is left.
     private func spendBudget() -> LLVMValueRef {
+        spendsBudget = true
         let left = LLVMBuildSub(builder, LLVMBuildLoad2(builder, i32, budget, ""), c32(1), "")
         LLVMBuildStore(builder, left, budget)
         return LLVMBuildICmp(builder, LLVMIntNE, left, c32(0), "")
@@ -290,6 +317,7 @@ public final class LLVMEmitter: Emitter {
             exit(.interpret, pc: phi)
             LLVMBuildUnreachable(builder)
         }
+        for e in pendingExits { emit(e) }
     }
 
     // MARK: Emitter: values and state
@@ -298,17 +326,24 @@ public final class LLVMEmitter: Emitter {
     public func constant(_ b: Bool) -> Flag { Flag(ref: LLVMConstInt(i1, b ? 1 : 0, 0)) }
 
     public func readRegister(_ r: Int) -> Value { Value(ref: LLVMBuildLoad2(builder, i32, registers[r], "")) }
-    public func writeRegister(_ r: Int, _ v: Value) { LLVMBuildStore(builder, v.ref, registers[r]) }
+    public func writeRegister(_ r: Int, _ v: Value) {
+        LLVMBuildStore(builder, v.ref, registers[r])
+        writtenRegisters |= 1 << r
+    }
     public func readFlag(_ f: StatusFlag) -> Flag {
         Flag(ref: LLVMBuildTrunc(builder, LLVMBuildLoad2(builder, i8, flags[f.rawValue], ""), i1, ""))
     }
     public func writeFlag(_ f: StatusFlag, _ v: Flag) {
         LLVMBuildStore(builder, LLVMBuildZExt(builder, v.ref, i8, ""), flags[f.rawValue])
+        writtenFlags |= 1 << f.rawValue
         if f.rawValue < 4 { flagWrites[f.rawValue] = (v.ref, currentPC) }
         flagWriteCount += 1
     }
     public func readGE() -> Value { Value(ref: LLVMBuildLoad2(builder, i32, ge, "")) }
-    public func writeGE(_ v: Value) { LLVMBuildStore(builder, LLVMBuildAnd(builder, v.ref, c32(0xF), ""), ge) }
+    public func writeGE(_ v: Value) {
+        LLVMBuildStore(builder, LLVMBuildAnd(builder, v.ref, c32(0xF), ""), ge)
+        writesGE = true
+    }
 
     // MARK: Arithmetic
 
