@@ -92,13 +92,12 @@ public final class Engine {
     var jitStatistics = JITStatistics()
     /// Bumped at every code invalidation, so compilations of changed code are dropped.
     var invalidationEpoch: UInt64 = 0
-    /// Regions submitted and not yet finished, and blocks that will never compile.
-    var pendingRegions: Set<UInt32> = []
     /// Whether installed or queued compiled code reads guest memory without checks (see
     /// `Region.checksLoads`): to be dropped as soon as the guest catches memory faults.
     var uncheckedLoadsCompiled = false
-    /// The blocks of pending regions, each with its region's entry: a block that turns hot
-    /// while a region holding it waits is compiled there, not again as a region of its own.
+    /// The blocks of regions submitted and not yet finished, each with its region's entry: a
+    /// block that turns hot while a region holding it waits is compiled there, not again as a
+    /// region of its own. And the blocks that will never compile.
     var pendingBlocks: [UInt32: UInt32] = [:]
     var notCompilable: Set<UInt32> = []
 
@@ -146,7 +145,6 @@ public final class Engine {
             process.kernel.afterForkParent.append { service.parentAfterFork() }
             process.kernel.afterForkChild.append { [unowned self] in
                 service.childAfterFork()
-                pendingRegions.removeAll()
                 pendingBlocks.removeAll()
             }
         }
@@ -197,7 +195,6 @@ public final class Engine {
             if !HostFaultTrap.installed { HostFaultTrap.install(guestBase: memory.base) }
             uncheckedLoadsCompiled = true
         }
-        pendingRegions.insert(start)
         for block in region.blocks { pendingBlocks[block.start] = pendingBlocks[block.start] ?? start }
         service.submit(region, epoch: invalidationEpoch, priority: heat)
     }
@@ -205,7 +202,6 @@ public final class Engine {
     /// Installs finished compilations whose code has not changed since submission.
     private func installCompiled(from service: CompileService) {
         for done in service.drain() {
-            pendingRegions.remove(done.region.start)
             for block in done.region.blocks where pendingBlocks[block.start] == done.region.start {
                 pendingBlocks[block.start] = nil
             }

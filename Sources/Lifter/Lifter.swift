@@ -12,8 +12,10 @@ public struct Region: Sendable {
     public struct Block: Sendable {
         public var start: UInt32
         public var instructions: [Instruction]
-        /// The address after the last instruction.
-        public var end: UInt32 { start &+ UInt32(instructions.count * 4) }
+        /// The guest code it was made from (in 64 bits: a block at the top of memory ends at 2^32).
+        public var range: Range<UInt64> { UInt64(start)..<(UInt64(start) + UInt64(instructions.count * 4)) }
+        /// The address after the last instruction (wrapping at 2^32, as the pc does).
+        public var end: UInt32 { UInt32(truncatingIfNeeded: range.upperBound) }
     }
     /// The blocks; `blocks[0]` is the entry. Never empty.
     public var blocks: [Block]
@@ -38,7 +40,7 @@ public struct Region: Sendable {
     }
     public var instructionCount: Int { blocks.reduce(0) { $0 + $1.instructions.count } }
     /// The guest code the region was compiled from, as [start, end) ranges (for invalidation).
-    public var ranges: [Range<UInt64>] { blocks.map { UInt64($0.start)..<(UInt64($0.start) + UInt64($0.instructions.count * 4)) } }
+    public var ranges: [Range<UInt64>] { blocks.map(\.range) }
 }
 
 /// Turns regions of guest code into LLVM functions by instantiating `Semantics` over
@@ -76,23 +78,34 @@ public enum Lifter {
     /// is empty (no instructions) when the entry's first instruction cannot be lifted.
     public static func region(start: UInt32, block: (UInt32) -> [Instruction]?,
                               include: (UInt32) -> Bool) -> Region {
-        let entry = block(start).map(liftablePrefix) ?? []
-        var blocks = [Region.Block(start: start, instructions: entry)]
+        // A block's liftable prefix, and whether that is the whole block (one cut short by an
+        // unliftable instruction exits there, to the interpreter, so its successors are not
+        // the region's business).
+        func fetch(_ pc: UInt32) -> (instructions: [Instruction], whole: Bool)? {
+            guard let full = block(pc) else { return nil }
+            let prefix = liftablePrefix(full)
+            return (prefix, prefix.count == full.count)
+        }
+        guard let entry = fetch(start), !entry.instructions.isEmpty else {
+            return Region(blocks: [Region.Block(start: start, instructions: [])])
+        }
+        var blocks = [Region.Block(start: start, instructions: entry.instructions)]
+        var whole = [entry.whole]
         var seen: Set<UInt32> = [start]
-        var instructionCount = entry.count
+        var instructionCount = entry.instructions.count
         var next = 0
-        while next < blocks.count && !entry.isEmpty {
+        while next < blocks.count {
             let current = blocks[next]
-            next += 1
-            // A block cut short by an unliftable instruction exits there, to the interpreter.
-            guard let full = block(current.start), full.count == current.instructions.count, let last = full.last else { continue }
+            defer { next += 1 }
+            guard whole[next], let last = current.instructions.last else { continue }
             for successor in Semantics.staticSuccessors(ofLast: last, blockEnd: current.end) where !seen.contains(successor) {
                 seen.insert(successor)
-                guard blocks.count < maxRegionBlocks, include(successor),
-                      let instructions = block(successor).map(liftablePrefix), !instructions.isEmpty,
-                      instructionCount + instructions.count <= maxRegionInstructions else { continue }
-                blocks.append(Region.Block(start: successor, instructions: instructions))
-                instructionCount += instructions.count
+                guard blocks.count < maxRegionBlocks, include(successor), let fetched = fetch(successor),
+                      !fetched.instructions.isEmpty,
+                      instructionCount + fetched.instructions.count <= maxRegionInstructions else { continue }
+                blocks.append(Region.Block(start: successor, instructions: fetched.instructions))
+                whole.append(fetched.whole)
+                instructionCount += fetched.instructions.count
             }
         }
         return Region(blocks: blocks)
