@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Benchmark harness: builds the workloads natively (x86-64) and for ARM, runs each natively,
 under qemu-arm and under every Isomorph tier in one go, and prints times and ratios.
-Writes bench/RESULTS.md. Usage: bench/run.py [--repeat N] [--tiers interp,...] [--only NAME,...]"""
+Writes bench/RESULTS.md. Usage: bench/run.py [--repeat N] [--tiers interp,...] [--only NAME,...]
+[--sysroot DIR] (real programs too: lua, sqlite3, busybox from a Debian armel sysroot made by
+bench/armel-sysroot.sh)."""
 import argparse, os, platform, subprocess, sys, time, datetime
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -44,6 +46,7 @@ def main():
     ap.add_argument("--tiers", default="interp")
     ap.add_argument("--only", default="")
     ap.add_argument("--isomorph", default=os.path.join(ROOT, ".build", "release", "isomorph"))
+    ap.add_argument("--sysroot", default="", help="a Debian armel sysroot (bench/armel-sysroot.sh): also time real programs")
     args = ap.parse_args()
     if not os.path.exists(args.isomorph):
         sys.exit(f"bench: {args.isomorph} not found; run `swift build -c release` first")
@@ -66,6 +69,7 @@ def main():
         rows.append((name, times))
         print(name, {k: round(v, 3) for k, v in times.items()}, flush=True)
     startup = {label: timed(cmd("startup"), 5)[0] for label, cmd in runners}
+    real_lines = real_programs(args, tiers) if args.sysroot else []
 
     labels = [l for l, _ in runners]
     lines = ["| workload | " + " | ".join(f"{l} (s)" for l in labels) + " | "
@@ -99,14 +103,56 @@ def main():
     text = "\n".join([
         "# Benchmark results", "",
         f"Measured {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC on {cpu}, {os.cpu_count()} cores, {platform.platform()}.",
-        f"Command: `bench/run.py --repeat {args.repeat} --tiers {args.tiers}`. Times are wall-clock seconds, best of {args.repeat}.",
+        f"Command: `bench/run.py --repeat {args.repeat} --tiers {args.tiers}{' --sysroot ' + args.sysroot if args.sysroot else ''}`. Times are wall-clock seconds, best of {args.repeat}.",
         "ARM binaries: arm-linux-gnueabi-gcc -O2 -static (ARMv5TE, soft-float); native: cc -O2.", "",
-        *lines, "", *summary, "", start_line, ""])
+        *lines, "", *summary, "", start_line, "", *real_lines])
     chart(rows, labels)
     text += "\n![Time relative to native, log scale](results.svg)\n"
     with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
         f.write(text)
     print(text)
+
+# Real programs from a Debian armel sysroot (dynamically linked, ARMv5TE): (name, program
+# relative to the sysroot, arguments, stdin file or None). bench/real/ holds the inputs.
+REAL = [("lua5.4 script", "usr/bin/lua5.4", [os.path.join(HERE, "real", "bench.lua")], None),
+        ("sqlite3 queries", "usr/bin/sqlite3", [":memory:"], os.path.join(HERE, "real", "bench.sql")),
+        ("busybox sort", "bin/busybox", ["sort", "-n", "-r", os.path.join(BUILD, "numbers.txt")], None),
+        ("busybox gzip", "bin/busybox", ["gzip", "-9", "-c", os.path.join(BUILD, "numbers-large.txt")], None),
+        ("busybox sh loop", "bin/busybox", ["sh", "-c", "i=0; s=0; while [ $i -lt 40000 ]; do i=$((i+1)); s=$((s+i%7)); done; echo $s"], None)]
+
+def real_programs(args, tiers):
+    """Times REAL under qemu-arm and each tier (cold runs: compilation included) and returns
+    the markdown lines of their table."""
+    with open(os.path.join(BUILD, "numbers.txt"), "w") as f:
+        f.write("".join(f"{(i * 7919) % 300007}\n" for i in range(300000)))
+    with open(os.path.join(BUILD, "numbers-large.txt"), "w") as f:
+        f.write("".join(f"{(i * 7919) % 1000003} {i % 977}\n" for i in range(1000000)))
+    root = args.sysroot
+    runners = [("qemu-arm", ["qemu-arm", "-L", root])] + [(f"isomorph {t}", [args.isomorph, "run", "-L", root, "--tier", t]) for t in tiers]
+    lines = [f"Real programs (Debian armel binaries from `{root}`, dynamically linked except busybox; cold runs, compilation included):", "",
+             "| program | " + " | ".join(f"{l} (s)" for l, _ in runners) + " | " + " | ".join(f"{l} vs qemu" for l, _ in runners[1:]) + " |",
+             "|---" * (1 + len(runners) + len(runners) - 1) + "|"]
+    for name, program, arguments, stdin in REAL:
+        times, outputs = {}, {}
+        for label, prefix in runners:
+            best = None
+            for _ in range(args.repeat):
+                with open(stdin or os.devnull, "rb") as inp:
+                    start = time.perf_counter()
+                    p = subprocess.run(prefix + [os.path.join(root, program)] + arguments, stdin=inp, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                    elapsed = time.perf_counter() - start
+                if p.returncode != 0:
+                    sys.exit(f"bench: {name} under {label} failed with status {p.returncode}: {p.stderr.decode()[:200]}")
+                best = elapsed if best is None else min(best, elapsed)
+                outputs[label] = p.stdout
+            times[label] = best
+        for label in times:
+            if outputs[label] != outputs["qemu-arm"]:
+                sys.exit(f"bench: {name} under {label} printed other output than under qemu-arm")
+        print(name, {k: round(v, 3) for k, v in times.items()}, flush=True)
+        lines.append(f"| {name} | " + " | ".join(f"{times[l]:.3f}" for l, _ in runners) + " | "
+                     + " | ".join(relative(times[l] / times["qemu-arm"]) for l, _ in runners[1:]) + " |")
+    return lines + [""]
 
 def chart(rows, labels):
     """bench/results.svg: per workload, each runner's time relative to native, on a log scale."""
