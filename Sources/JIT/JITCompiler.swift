@@ -106,16 +106,14 @@ public final class JITCompiler {
         public let links: [(slot: UnsafeMutablePointer<UnsafeRawPointer?>, target: UInt32)]
     }
 
-    /// The compiled function for `region`, or why it could not be compiled.
-    public func compile(_ region: Region) -> Result<Compiled, JITError> { compile([region])[0] }
-
     /// Compiles `regions`, in one LLVM module per pipeline: regions with a loop inside get the
     /// full optimisation pipeline, the others the light one. The results are in the order of
     /// `regions`; a region whose IR is invalid fails alone.
     public func compile(_ regions: [Region]) -> [Result<Compiled, JITError>] {
         var results = [Result<Compiled, JITError>?](repeating: nil, count: regions.count)
-        let loops = regions.indices.filter { regions[$0].hasLoop }
-        let straight = regions.indices.filter { !regions[$0].hasLoop }
+        let hasLoop = regions.map(\.hasLoop)
+        let loops = regions.indices.filter { hasLoop[$0] }
+        let straight = regions.indices.filter { !hasLoop[$0] }
         for (group, pipeline) in [(loops, JITCompiler.loopPipeline), (straight, JITCompiler.pipeline)] where !group.isEmpty {
             for (index, result) in zip(group, compileModule(group.map { regions[$0] }, pipeline: pipeline)) {
                 results[index] = result
@@ -142,9 +140,14 @@ public final class JITCompiler {
             if dumps(region, .lift) { dump("lifted IR", region, function: name, module: module) }
             let function = LLVMGetNamedFunction(module, name)!
             if LLVMVerifyFunction(function, LLVMReturnStatusAction) != 0 {
-                // Drop it (its link slots stay behind unused) and report it; the rest compile.
+                // The verifier's text comes only from a module check; then drop the function
+                // (its link slots stay behind unused) and report it; the rest compile.
+                var message: UnsafeMutablePointer<CChar>?
+                LLVMVerifyModule(module, LLVMReturnStatusAction, &message)
+                let text = message.map { String(cString: $0) } ?? ""
+                LLVMDisposeMessage(message)
                 LLVMDeleteFunction(function)
-                results[index] = .failure(JITError("lifted IR for 0x\(String(region.start, radix: 16)) is invalid"))
+                results[index] = .failure(JITError("lifted IR for 0x\(String(region.start, radix: 16)) is invalid: \(text.prefix(300))"))
                 continue
             }
             lifted.append((index, name, links))
