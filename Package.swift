@@ -15,6 +15,8 @@ let package = Package(
         // LLVM 19 C API; see CLLVM/include/CLLVM.h.
         .target(name: "CLLVM", path: "CLLVM",
                 linkerSettings: [.linkedLibrary("LLVM-19")]),
+        // libzstd, for the on-disk code cache.
+        .systemLibrary(name: "CZstd", path: "CZstd"),
         // The ISA as data: encoding table, decoder, disassembler, CPU state.
         .target(name: "ARM"),
         // Guest address space: reservation, mappings, permissions.
@@ -29,10 +31,12 @@ let package = Package(
         .target(name: "Lifter", dependencies: ["ARM", "Semantics", "Memory", "CLLVM"]),
         // LLVM ORC JIT tier: compile thread, translation cache.
         .target(name: "JIT", dependencies: ["CLLVM", "ARM", "Lifter", "Memory"]),
+        // Compiled code kept on disk between runs: keys, zstd files, integrity, merging.
+        .target(name: "CodeCache", dependencies: ["CZstd", "ARM", "Lifter", "JIT"]),
         // The run loop tying tiers together.
-        .target(name: "Engine", dependencies: ["ARM", "Memory", "Interpreter", "Linux", "JIT"]),
+        .target(name: "Engine", dependencies: ["ARM", "Memory", "Interpreter", "Linux", "JIT", "CodeCache"]),
         .target(name: "IsomorphCLI", dependencies: [
-            "Engine", "ARM", "Linux",
+            "Engine", "ARM", "Linux", "JIT", "CodeCache",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "isomorph", dependencies: ["IsomorphCLI"]),

@@ -4,7 +4,7 @@ under qemu-arm and under every Isomorph tier in one go, and prints times and rat
 Writes bench/RESULTS.md. Usage: bench/run.py [--repeat N] [--tiers interp,...] [--only NAME,...]
 [--sysroot DIR] (real programs too: lua, sqlite3, busybox from a Debian armel sysroot made by
 bench/armel-sysroot.sh)."""
-import argparse, os, platform, subprocess, sys, time, datetime
+import argparse, os, platform, shutil, subprocess, sys, tempfile, time, datetime
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -27,23 +27,42 @@ def relative(ratio):
     """A time ratio in words: "3.2x slower" or "2.1x faster"."""
     return f"{ratio:.1f}x slower" if ratio >= 1 else f"{1 / ratio:.1f}x faster"
 
-def timed(cmd, repeat):
-    """Best wall time of `repeat` runs, and the output of the last."""
+CACHES = tempfile.mkdtemp(prefix="isomorph-bench-caches-")
+
+def tier_options(tier, key):
+    """`isomorph run` options for a runner: "jit" is a cold run (an empty code cache, so all
+    compilation is paid, and the saving of its code too), "jit-warm" a run whose code cache a
+    previous run of the same command (`key`) filled (see `timed`), "interp" the interpreter."""
+    if tier == "jit":
+        return ["--tier", "jit", "--cache-dir", tempfile.mkdtemp(dir=CACHES)]
+    if tier == "jit-warm":
+        return ["--tier", "jit", "--cache-dir", os.path.join(CACHES, "warm-" + key)]
+    return ["--tier", tier]
+
+def timed(make, repeat, stdin=None, prime=False):
+    """Best wall time of `repeat` runs of the command `make()` returns (a new one per run), and
+    the output of the last; `prime` runs it once untimed first (to fill a warm code cache)."""
     best, out = None, None
+    if prime:
+        run_once(make(), stdin)
     for _ in range(repeat):
-        start = time.perf_counter()
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        elapsed = time.perf_counter() - start
-        if p.returncode != 0:
-            sys.exit(f"bench: {' '.join(cmd)} failed with status {p.returncode}: {p.stderr.decode()[:200]}")
-        out = p.stdout
+        elapsed, out = run_once(make(), stdin)
         best = elapsed if best is None else min(best, elapsed)
     return best, out
+
+def run_once(cmd, stdin):
+    with open(stdin or os.devnull, "rb") as inp:
+        start = time.perf_counter()
+        p = subprocess.run(cmd, stdin=inp, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        elapsed = time.perf_counter() - start
+    if p.returncode != 0:
+        sys.exit(f"bench: {' '.join(cmd)} failed with status {p.returncode}: {p.stderr.decode()[:200]}")
+    return elapsed, p.stdout
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=1)
-    ap.add_argument("--tiers", default="interp")
+    ap.add_argument("--tiers", default="interp", help="comma-separated: interp, jit (cold: empty code cache), jit-warm (code cache filled by a previous run)")
     ap.add_argument("--only", default="")
     ap.add_argument("--isomorph", default=os.path.join(ROOT, ".build", "release", "isomorph"))
     ap.add_argument("--sysroot", default="", help="a Debian armel sysroot (bench/armel-sysroot.sh): also time real programs")
@@ -56,19 +75,19 @@ def main():
     runners = [("native", lambda n: [os.path.join(BUILD, n + ".native")]),
                ("qemu-arm", lambda n: ["qemu-arm", os.path.join(BUILD, n + ".arm")])]
     for t in tiers:
-        runners.append((f"isomorph {t}", lambda n, t=t: [args.isomorph, "run", "--tier", t, os.path.join(BUILD, n + ".arm")]))
+        runners.append((f"isomorph {t}", lambda n, t=t: [args.isomorph, "run", *tier_options(t, n), os.path.join(BUILD, n + ".arm")]))
     rows = []
     for name in names:
         times, outputs = {}, {}
         for label, cmd in runners:
-            times[label], outputs[label] = timed(cmd(name), args.repeat)
+            times[label], outputs[label] = timed(lambda: cmd(name), args.repeat, prime=label.endswith("warm"))
         reference = outputs["qemu-arm"]
         for label in times:
             if label.startswith("isomorph") and outputs[label] != reference:
                 sys.exit(f"bench: {name} under {label} printed {outputs[label]!r}, qemu-arm printed {reference!r}")
         rows.append((name, times))
         print(name, {k: round(v, 3) for k, v in times.items()}, flush=True)
-    startup = {label: timed(cmd("startup"), 5)[0] for label, cmd in runners}
+    startup = {label: timed(lambda: cmd("startup"), 5, prime=label.endswith("warm"))[0] for label, cmd in runners}
     real_lines = real_programs(args, tiers) if args.sysroot else []
 
     labels = [l for l, _ in runners]
@@ -111,6 +130,7 @@ def main():
     with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
         f.write(text)
     print(text)
+    shutil.rmtree(CACHES, ignore_errors=True)
 
 # Real programs from a Debian armel sysroot (dynamically linked, ARMv5TE): (name, program
 # relative to the sysroot, arguments, stdin file or None). bench/real/ holds the inputs.
@@ -121,31 +141,22 @@ REAL = [("lua5.4 script", "usr/bin/lua5.4", [os.path.join(HERE, "real", "bench.l
         ("busybox sh loop", "bin/busybox", ["sh", "-c", "i=0; s=0; while [ $i -lt 40000 ]; do i=$((i+1)); s=$((s+i%7)); done; echo $s"], None)]
 
 def real_programs(args, tiers):
-    """Times REAL under qemu-arm and each tier (cold runs: compilation included) and returns
-    the markdown lines of their table."""
+    """Times REAL under qemu-arm and each tier and returns the markdown lines of their table."""
     with open(os.path.join(BUILD, "numbers.txt"), "w") as f:
         f.write("".join(f"{(i * 7919) % 300007}\n" for i in range(300000)))
     with open(os.path.join(BUILD, "numbers-large.txt"), "w") as f:
         f.write("".join(f"{(i * 7919) % 1000003} {i % 977}\n" for i in range(1000000)))
     root = args.sysroot
-    runners = [("qemu-arm", ["qemu-arm", "-L", root])] + [(f"isomorph {t}", [args.isomorph, "run", "-L", root, "--tier", t]) for t in tiers]
-    lines = [f"Real programs (Debian armel binaries from `{root}`, dynamically linked except busybox; cold runs, compilation included):", "",
+    runners = [("qemu-arm", lambda key: ["qemu-arm", "-L", root])] + \
+        [(f"isomorph {t}", lambda key, t=t: [args.isomorph, "run", "-L", root, *tier_options(t, key)]) for t in tiers]
+    lines = [f"Real programs (Debian armel binaries from `{root}`, dynamically linked except busybox; jit: cold runs, compilation included; jit-warm: the code cache filled by an earlier run):", "",
              "| program | " + " | ".join(f"{l} (s)" for l, _ in runners) + " | " + " | ".join(f"{l} vs qemu" for l, _ in runners[1:]) + " |",
              "|---" * (1 + len(runners) + len(runners) - 1) + "|"]
-    for name, program, arguments, stdin in REAL:
+    for index, (name, program, arguments, stdin) in enumerate(REAL):
         times, outputs = {}, {}
         for label, prefix in runners:
-            best = None
-            for _ in range(args.repeat):
-                with open(stdin or os.devnull, "rb") as inp:
-                    start = time.perf_counter()
-                    p = subprocess.run(prefix + [os.path.join(root, program)] + arguments, stdin=inp, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-                    elapsed = time.perf_counter() - start
-                if p.returncode != 0:
-                    sys.exit(f"bench: {name} under {label} failed with status {p.returncode}: {p.stderr.decode()[:200]}")
-                best = elapsed if best is None else min(best, elapsed)
-                outputs[label] = p.stdout
-            times[label] = best
+            times[label], outputs[label] = timed(lambda: prefix(f"real{index}") + [os.path.join(root, program)] + arguments,
+                                                 args.repeat, stdin, prime=label.endswith("warm"))
         for label in times:
             if outputs[label] != outputs["qemu-arm"]:
                 sys.exit(f"bench: {name} under {label} printed other output than under qemu-arm")

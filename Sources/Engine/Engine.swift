@@ -4,6 +4,7 @@ import Glibc
 import ARM
 import Interpreter
 import JIT
+import CodeCache
 import Lifter
 import Linux
 import Memory
@@ -27,6 +28,8 @@ public struct JITOptions: Sendable {
     /// Intermediate forms to print on stderr, and for which region (nil: all).
     public var dumpStages: Set<DumpStage> = []
     public var dumpAddress: UInt32?
+    /// Where compiled code is kept between runs (see `CodeCache`); nil: not kept.
+    public var cacheDirectory: String?
     public init() {}
 }
 
@@ -65,6 +68,10 @@ public struct JITStatistics: Sendable {
     public var staleResults = 0
     /// CPU time of the compiling thread spent in the lifter and LLVM.
     public var compileSeconds = 0.0
+    /// The code cache: regions installed from it, objects linked from it, regions added to it.
+    public var regionsFromCache = 0
+    public var cachedObjectsLinked = 0
+    public var regionsSaved = 0
     /// Calls of compiled code from the dispatcher, and how many of them handed an instruction
     /// back to the interpreter (faults, page-crossing or code-page accesses, exceptions).
     public var dispatches: UInt64 = 0
@@ -100,6 +107,11 @@ public final class Engine {
     /// region of its own. And the blocks that will never compile.
     var pendingBlocks: [UInt32: UInt32] = [:]
     var notCompilable: Set<UInt32> = []
+    /// Compiled code from earlier runs (nil: not kept).
+    let codeCache: CodeCache?
+    /// Blocks decoded and not yet looked up in the code cache (decoding one while installing
+    /// another queues it here).
+    var blocksToLookUp: [UInt32] = []
 
     /// Blocks run between checks for pending signals.
     static let blocksPerSlice = 1024
@@ -127,8 +139,19 @@ public final class Engine {
             compiler.dumpAddress = jitOptions.dumpAddress
             compileService = CompileService(compiler: compiler, synchronous: jitOptions.synchronous)
             compileBeforeFirstRun = jitOptions.synchronous && jitOptions.threshold <= 1
+            if let directory = jitOptions.cacheDirectory {
+                if let problem = CodeCache.makeDirectory(directory) {
+                    CodeCache.warn(problem)
+                    codeCache = nil
+                } else {
+                    codeCache = CodeCache(directory: directory, program: program, fingerprint: compiler.fingerprint)
+                }
+            } else {
+                codeCache = nil
+            }
         } else {
             compileService = nil
+            codeCache = nil
         }
         cpu.pointee.dispatchTable = compileService == nil ? 0 : UInt64(UInt(bitPattern: translations.table.base))
         memory.codeInvalidated = { [unowned self] address, length in
@@ -145,7 +168,15 @@ public final class Engine {
             process.kernel.afterForkParent.append { service.parentAfterFork() }
             process.kernel.afterForkChild.append { [unowned self] in
                 service.childAfterFork()
+                service.compiler.renewRunID()
+                codeCache?.forgetRecorded()
                 pendingBlocks.removeAll()
+            }
+            if let cache = codeCache {
+                if cache.regionCount > 0 {
+                    interpreter.onNewBlock = { [unowned self] pc in lookUpCachedCode(at: pc, cache, service.compiler) }
+                }
+                process.kernel.beforeExec.append { [unowned self] in saveCodeCache() }
             }
         }
     }
@@ -218,8 +249,45 @@ public final class Engine {
             }
             translations.insert(start: done.region.start, ranges: done.region.ranges, function: compiled.function,
                                 links: compiled.links)
+            codeCache?.record(compiled, done.region)
             jitStatistics.blocksCompiled += 1
         }
+    }
+
+    /// Installs cached code for the block just decoded at `pc`, when the cache has a region
+    /// entered there whose guest code is, word for word, what the guest has now (decoding its
+    /// blocks also marks their pages as code, so later stores invalidate it as usual).
+    private func lookUpCachedCode(at pc: UInt32, _ cache: CodeCache, _ compiler: JITCompiler) {
+        blocksToLookUp.append(pc)
+        guard blocksToLookUp.count == 1 else { return }  // the outer call takes it
+        while let start = blocksToLookUp.first {
+            defer { blocksToLookUp.removeFirst() }
+            guard translations.lookup(start) == nil else { continue }
+            let mustCheckLoads = process.options.strace || process.kernel.catchesMemoryFaults
+            let found = cache.lookUp(start, compiler: compiler) { [interpreter] region in
+                if !region.checksLoads && mustCheckLoads { return false }
+                return region.blocks.allSatisfy { block in
+                    guard let decoded = interpreter.instructions(at: block.start), decoded.count >= block.words.count else { return false }
+                    return zip(decoded, block.words).allSatisfy { $0.word == $1 }
+                }
+            }
+            guard let (region, compiled) = found else { continue }
+            if !region.checksLoads {
+                if !HostFaultTrap.installed { HostFaultTrap.install(guestBase: memory.base) }
+                uncheckedLoadsCompiled = true
+            }
+            translations.insert(start: start, ranges: region.ranges, function: compiled.function, links: compiled.links)
+            jitStatistics.regionsFromCache += 1
+        }
+    }
+
+    /// Adds this run's compiled code to the code cache (at exit and before execve).
+    private func saveCodeCache() {
+        guard let cache = codeCache, let service = compileService else { return }
+        installCompiled(from: service)
+        cache.save()
+        jitStatistics.cachedObjectsLinked = cache.objectsLinked
+        jitStatistics.regionsSaved = cache.regionsSaved
     }
 
     /// Threshold 1 with synchronous compilation: every block is compiled before it first runs
@@ -293,8 +361,12 @@ public final class Engine {
             }
             switch outcome {
             case .resume: continue
-            case .exit(let status): return .exited(status)
-            case .killed(let signal): return .killed(signal)
+            case .exit(let status):
+                saveCodeCache()
+                return .exited(status)
+            case .killed(let signal):
+                saveCodeCache()
+                return .killed(signal)
             }
         }
     }

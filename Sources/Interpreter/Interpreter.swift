@@ -61,6 +61,8 @@ public final class Interpreter {
     /// time its count reaches a power of two. The JIT tier compiles such blocks.
     public var hotThreshold: UInt32 = 0
     public var onHotBlock: ((UInt32, [Instruction]) -> Void)?
+    /// Told the start of each block decoded (the JIT tier looks for cached code there).
+    public var onNewBlock: ((UInt32) -> Void)?
 
     /// Statistics.
     public private(set) var instructionCount: UInt64 = 0
@@ -167,6 +169,7 @@ public final class Interpreter {
             page += 1
         }
         blocksDecoded += 1
+        onNewBlock?(pc)
         return .success(b)
     }
 

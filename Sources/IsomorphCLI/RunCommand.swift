@@ -4,6 +4,7 @@ import Glibc
 import ArgumentParser
 import Engine
 import JIT
+import CodeCache
 import Linux
 
 /// `isomorph run [options] PROGRAM [ARGS...]`, with qemu-arm's option names where it has one.
@@ -46,6 +47,12 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("dump-ir-pc"), help: ArgumentHelp("With --dump-ir, only the region starting at this hex address.", valueName: "hex"))
     var dumpIRAddress: String?
 
+    @Option(name: .customLong("cache-dir"), help: ArgumentHelp("Keep compiled code here between runs (default: $ISOMORPH_CACHE_DIR, else $XDG_CACHE_HOME/isomorph, else ~/.cache/isomorph).", valueName: "dir"))
+    var cacheDirectory: String?
+
+    @Flag(name: .customLong("no-cache"), help: "Neither use nor keep compiled code from other runs.")
+    var noCache = false
+
     @Option(name: .customLong("stats-json"), help: ArgumentHelp("Write run statistics as JSON to this file.", valueName: "file"))
     var statsJSON: String?
 
@@ -64,6 +71,8 @@ struct RunCommand: ParsableCommand {
         if let a = dumpIRAddress, UInt32(a.hasPrefix("0x") ? String(a.dropFirst(2)) : a, radix: 16) == nil {
             throw ValidationError("--dump-ir-pc must be a hex address, got '\(a)'")
         }
+        if noCache && cacheDirectory != nil { throw ValidationError("--no-cache and --cache-dir contradict each other") }
+        if cacheDirectory?.isEmpty == true { throw ValidationError("--cache-dir needs a directory") }
         for assignment in setEnvironment where !assignment.contains("=") {
             throw ValidationError("-E needs VAR=VALUE, got '\(assignment)'")
         }
@@ -85,7 +94,9 @@ struct RunCommand: ParsableCommand {
         var options = LinuxOptions()
         options.sysroot = sysroot ?? ProcessEnvironment.value("ISOMORPH_LD_PREFIX")
         options.strace = strace
-        options.execPrefix = execPrefix(sysroot: options.sysroot)
+        // Absolute, so that a guest's execve after a chdir finds the same cache.
+        let cache = noCache ? nil : (cacheDirectory ?? CodeCache.defaultDirectory).map(ProcessEnvironment.absolutePath)
+        options.execPrefix = execPrefix(sysroot: options.sysroot, cacheDirectory: cache)
 
         let environment = ProcessEnvironment.guestEnvironment(set: setEnvironment, unset: unsetEnvironment)
         let guestArguments = [argv0 ?? program] + arguments
@@ -95,6 +106,7 @@ struct RunCommand: ParsableCommand {
             jit.threshold = jitThreshold
             jit.synchronous = jitSynchronous
             jit.dumpStages = try dumpStages()
+            jit.cacheDirectory = cache
             jit.dumpAddress = dumpIRAddress.flatMap { UInt32($0.hasPrefix("0x") ? String($0.dropFirst(2)) : $0, radix: 16) }
             engine = try Engine(program: program, arguments: guestArguments, environment: environment,
                                 options: options, tier: Tier(rawValue: tier)!, jit: jit)
@@ -119,12 +131,13 @@ struct RunCommand: ParsableCommand {
     }
 
     /// How execve runs another ARM program: this binary with the same options.
-    func execPrefix(sysroot: String?) -> [String] {
+    func execPrefix(sysroot: String?, cacheDirectory: String?) -> [String] {
         var prefix = [ProcessEnvironment.executablePath(), "run"]
         if let sysroot { prefix += ["-L", sysroot] }
         if strace { prefix.append("--strace") }
         prefix += ["--tier", tier, "--jit-threshold", String(jitThreshold)]
         if jitSynchronous { prefix.append("--jit-sync") }
+        if let cacheDirectory { prefix += ["--cache-dir", cacheDirectory] } else { prefix.append("--no-cache") }
         return prefix
     }
 }

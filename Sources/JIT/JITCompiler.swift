@@ -66,6 +66,9 @@ public final class JITCompiler {
     /// Dump only the region starting here (nil: all).
     public var dumpAddress: UInt32?
     private var nextModule = 0
+    /// Part of every symbol this process defines, so that objects from other runs (the code
+    /// cache) never define the same names; renewed in a forked child (see `renewRunID`).
+    private var runID = UInt64.random(in: 1...UInt64.max)
 
     public init() throws(JITError) {
         LLVMInitializeX86TargetInfo()
@@ -100,11 +103,30 @@ public final class JITCompiler {
         enter = try JITCompiler.compileEntry(jit: jit, dylib: dylib, targetMachine: targetMachine, triple: triple)
     }
 
-    /// A compiled region: its function and its exits' link slots (see `TranslationCache`).
+    /// A compiled region: its function and its exits' link slots (see `TranslationCache`), and
+    /// for the code cache the object holding them (shared by a batch) and their symbols.
     public struct Compiled {
         public let function: CompiledCode
         public let links: [(slot: UnsafeMutablePointer<UnsafeRawPointer?>, target: UInt32)]
+        public let object: CompiledObject?
+        public let symbol: String
+        public let linkSymbols: [(symbol: String, target: UInt32)]
     }
+
+    /// What identifies this translator's output: objects compiled under another fingerprint
+    /// (another build of isomorph, LLVM, host CPU or compile option) must not be reused.
+    public var fingerprint: String {
+        var identity = stat()
+        let executable = stat("/proc/self/exe", &identity) == 0
+            ? "\(identity.st_size) \(identity.st_mtim.tv_sec).\(identity.st_mtim.tv_nsec)" : "unknown"
+        let options = getenv("ISOMORPH_LLVM_OPTIONS").map { String(cString: $0) } ?? ""
+        return ["isomorph executable \(executable)", "LLVM \(LLVMInfo.version)", triple, hostCPU, hostFeatures,
+                JITCompiler.pipeline, JITCompiler.loopPipeline, "codegen \(JITCompiler.codeGenLevel.rawValue)", options,
+                "regions \(Lifter.maxRegionBlocks)/\(Lifter.maxRegionInstructions)"].joined(separator: "\n")
+    }
+
+    /// A forked child compiles on its own from here: its symbols must differ from the parent's.
+    public func renewRunID() { runID = UInt64.random(in: 1...UInt64.max) }
 
     /// Compiles `regions`, in one LLVM module per pipeline: regions with a loop inside get the
     /// full optimisation pipeline, the others the light one. The results are in the order of
@@ -135,7 +157,7 @@ public final class JITCompiler {
         var results = [Result<Compiled, JITError>?](repeating: nil, count: regions.count)
         var lifted: [(index: Int, name: String, links: [(symbol: String, target: UInt32)])] = []
         for (index, region) in regions.enumerated() {
-            let name = "isomorph_\(String(region.start, radix: 16))_\(nextModule)_\(index)"
+            let name = "isomorph_\(String(region.start, radix: 16))_\(String(runID, radix: 16))_\(nextModule)_\(index)"
             let links = Lifter.lift(region, into: module, context: context, name: name)
             if dumps(region, .lift) { dump("lifted IR", region, function: name, module: module) }
             let function = LLVMGetNamedFunction(module, name)!
@@ -179,16 +201,32 @@ public final class JITCompiler {
             LLVMDisposeMessage(message)
         }
         moduleOwned = false
-        if let error = JITCompiler.emitAndLink(module, targetMachine, jit, dylib) { return fail(error) }
+        let object: CompiledObject
+        switch JITCompiler.emitAndLink(module, targetMachine, jit, dylib) {
+        case .success(let o): object = o
+        case .failure(let error): return fail(error)
+        }
         for (index, name, linkSymbols) in lifted {
-            results[index] = lookUp(name, linkSymbols, for: regions[index])
+            results[index] = lookUp(name, linkSymbols, start: regions[index].start, object: object)
         }
         return results.map { $0! }
     }
 
-    /// The linked function `name` and its link slots.
-    private func lookUp(_ name: String, _ linkSymbols: [(symbol: String, target: UInt32)],
-                        for region: Region) -> Result<Compiled, JITError> {
+    /// Links an object compiled in an earlier run (from the code cache); its functions are
+    /// then found with `lookUp`. An object that does not link is an error, never a crash.
+    public func link(cached object: [UInt8]) -> JITError? {
+        let buffer = object.withUnsafeBytes { bytes in
+            LLVMCreateMemoryBufferWithMemoryRangeCopy(bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count, "cached object")!
+        }
+        if let error = LLVMOrcLLJITAddObjectFile(jit, dylib, buffer) {
+            return JITError("linking a cached object failed", error)
+        }
+        return nil
+    }
+
+    /// The linked function `name` (the region entered at `start`) and its link slots.
+    public func lookUp(_ name: String, _ linkSymbols: [(symbol: String, target: UInt32)],
+                       start: UInt32, object: CompiledObject? = nil) -> Result<Compiled, JITError> {
         var address: LLVMOrcExecutorAddress = 0
         if let error = LLVMOrcLLJITLookup(jit, &address, name) {
             return .failure(JITError("compiled function \(name) not found", error))
@@ -203,10 +241,11 @@ public final class JITCompiler {
         }
         if let perfMap = JITCompiler.perfMap {
             // A page is a good enough extent for perf: functions are small.
-            fputs("\(String(address, radix: 16)) 1000 guest_0x\(String(region.start, radix: 16))\n", perfMap)
+            fputs("\(String(address, radix: 16)) 1000 guest_0x\(String(start, radix: 16))\n", perfMap)
             fflush(perfMap)
         }
-        return .success(Compiled(function: UnsafeRawPointer(bitPattern: UInt(address))!, links: links))
+        return .success(Compiled(function: UnsafeRawPointer(bitPattern: UInt(address))!, links: links,
+                                 object: object, symbol: name, linkSymbols: linkSymbols))
     }
 
     /// An empty module for the host: its target triple and data layout set.
@@ -229,22 +268,25 @@ public final class JITCompiler {
         dumpStages.contains(stage) && (dumpAddress == nil || dumpAddress == region.start)
     }
 
-    /// Generates host code for `module` (consumed) and adds it to the JIT.
+    /// Generates host code for `module` (consumed) and adds it to the JIT; returns a copy of
+    /// the object (for the code cache).
     private static func emitAndLink(_ module: LLVMModuleRef, _ targetMachine: LLVMTargetMachineRef,
-                                    _ jit: LLVMOrcLLJITRef, _ dylib: LLVMOrcJITDylibRef) -> JITError? {
+                                    _ jit: LLVMOrcLLJITRef, _ dylib: LLVMOrcJITDylibRef) -> Result<CompiledObject, JITError> {
         defer { LLVMDisposeModule(module) }
         var message: UnsafeMutablePointer<CChar>?
-        var object: LLVMMemoryBufferRef?
-        if LLVMTargetMachineEmitToMemoryBuffer(targetMachine, module, LLVMObjectFile, &message, &object) != 0 {
+        var buffer: LLVMMemoryBufferRef?
+        if LLVMTargetMachineEmitToMemoryBuffer(targetMachine, module, LLVMObjectFile, &message, &buffer) != 0 {
             let text = message.map { String(cString: $0) } ?? ""
             LLVMDisposeMessage(message)
-            return JITError("code generation failed: \(text)")
+            return .failure(JITError("code generation failed: \(text)"))
         }
+        let object = CompiledObject(bytes: Array(UnsafeRawBufferPointer(start: LLVMGetBufferStart(buffer),
+                                                                        count: LLVMGetBufferSize(buffer))))
         // The JIT takes ownership of the object buffer.
-        if let error = LLVMOrcLLJITAddObjectFile(jit, dylib, object) {
-            return JITError("linking the compiled object failed", error)
+        if let error = LLVMOrcLLJITAddObjectFile(jit, dylib, buffer) {
+            return .failure(JITError("linking the compiled object failed", error))
         }
-        return nil
+        return .success(object)
     }
 
     /// Compiles the entry trampoline (`CompiledEntry`): a C function that calls its fourth
@@ -266,7 +308,7 @@ public final class JITCompiler {
         let call = LLVMBuildCall2(builder, codeType, LLVMGetParam(entry, 3), &arguments, 3, "")!
         LLVMSetInstructionCallConv(call, CompiledCodeABI.callingConvention)
         LLVMBuildRet(builder, call)
-        if let error = emitAndLink(module, targetMachine, jit, dylib) { throw error }
+        if case .failure(let error) = emitAndLink(module, targetMachine, jit, dylib) { throw error }
         var address: LLVMOrcExecutorAddress = 0
         if let error = LLVMOrcLLJITLookup(jit, &address, CompiledCodeABI.entrySymbol) {
             throw JITError("the entry trampoline was not found", error)
@@ -285,4 +327,10 @@ public final class JITCompiler {
         let all = header + text + "\n"
         _ = all.withCString { fputs($0, stderr) }
     }
+}
+
+/// A relocatable object file as code generation produced it, shared by the regions of a batch.
+public final class CompiledObject: @unchecked Sendable {
+    public let bytes: [UInt8]
+    init(bytes: [UInt8]) { self.bytes = bytes }
 }

@@ -63,6 +63,8 @@ public final class KernelState {
     public var beforeFork: [() -> Void] = []
     public var afterForkParent: [() -> Void] = []
     public var afterForkChild: [() -> Void] = []
+    /// Hooks run just before execve replaces this process (e.g. to save the code cache).
+    public var beforeExec: [() -> Void] = []
 
     public init() {}
 

@@ -406,6 +406,7 @@ extension LinuxProcess {
         // Check access the way the kernel would before replacing the image.
         let acc = withCString(hostPathBytes) { hostSyscall(HostSys.faccessat, AT_FDCWD_GUEST, $0, Int(X_OK)) }
         if acc < 0 { return acc }
+        for hook in kernel.beforeExec { hook() }
         // The guest mask becomes the host mask across exec, as the kernel keeps it.
         var set = sigset_t(), old = sigset_t()
         sigemptyset(&set)

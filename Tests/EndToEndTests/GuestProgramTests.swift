@@ -36,13 +36,31 @@ final class GuestProgramTests: EndToEndTestCase {
 
     /// The JIT tier with every block compiled before it first runs again (threshold 1,
     /// synchronous compilation), on one variant of each case: compiled code really runs.
+    /// Without the code cache, so this run compiles it all.
     func testJITTierCompilingEverything() {
         guard requirePrerequisites() else { return }
-        GuestChecker(isomorphOptions: ["--tier", "jit", "--jit-threshold", "1", "--jit-sync"], file: #filePath, line: #line)
+        GuestChecker(isomorphOptions: ["--tier", "jit", "--jit-threshold", "1", "--jit-sync", "--no-cache"], file: #filePath, line: #line)
             .checkAll(GuestTable.all) { c in
                 let all = GuestVariant.variants(of: c.name)
                 return all.first { $0.variant == "static.v7" }.map { [$0] } ?? Array(all.prefix(1))
             }
+    }
+
+    /// Compiled code from the on-disk cache: every case run twice with one cache directory
+    /// and everything compiled, on one variant of each case; the second pass runs code
+    /// compiled by the first (and by earlier cases of the same program), which must behave
+    /// the same, self-modifying and generated code included.
+    func testJITTierFromTheCodeCache() throws {
+        guard requirePrerequisites() else { return }
+        let cache = try EndToEnd.freshDirectory("code-cache")
+        let checker = GuestChecker(isomorphOptions: ["--tier", "jit", "--jit-threshold", "1", "--jit-sync", "--cache-dir", cache.path],
+                                   file: #filePath, line: #line)
+        for _ in 0..<2 {
+            checker.checkAll(GuestTable.all) { c in
+                let all = GuestVariant.variants(of: c.name)
+                return all.first { $0.variant == "static.v5" }.map { [$0] } ?? Array(all.prefix(1))
+            }
+        }
     }
 
     /// The JIT tier as users get it: background compilation at the default threshold.

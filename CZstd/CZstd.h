@@ -1,0 +1,2 @@
+// Debian's libzstd-dev: compression of the on-disk code cache.
+#include <zstd.h>
