@@ -1,6 +1,24 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// LLVM 19's static libraries, in link order (`llvm-config-19 --link-static --libnames orcjit
+/// x86codegen x86asmparser x86desc x86info passes`). Linked statically, a process starts about
+/// 10 ms sooner than with libLLVM-19.so, whose relocation every run would pay (bench/RESULTS.md).
+let llvmLibraries = [
+    "LLVMX86AsmParser", "LLVMX86CodeGen", "LLVMX86Desc", "LLVMX86Info", "LLVMMCDisassembler",
+    "LLVMGlobalISel", "LLVMSelectionDAG", "LLVMAsmPrinter", "LLVMOrcJIT", "LLVMPasses",
+    "LLVMIRPrinter", "LLVMHipStdPar", "LLVMCoroutines", "LLVMipo", "LLVMInstrumentation",
+    "LLVMVectorize", "LLVMLinker", "LLVMFrontendOpenMP", "LLVMFrontendOffloading", "LLVMCodeGen",
+    "LLVMScalarOpts", "LLVMInstCombine", "LLVMObjCARCOpts", "LLVMCodeGenTypes", "LLVMBitWriter",
+    "LLVMCFGuard", "LLVMAggressiveInstCombine", "LLVMTransformUtils", "LLVMWindowsDriver",
+    "LLVMJITLink", "LLVMOption", "LLVMExecutionEngine", "LLVMTarget", "LLVMAnalysis",
+    "LLVMProfileData", "LLVMSymbolize", "LLVMDebugInfoBTF", "LLVMDebugInfoPDB", "LLVMDebugInfoMSF",
+    "LLVMDebugInfoDWARF", "LLVMRuntimeDyld", "LLVMOrcTargetProcess", "LLVMOrcShared", "LLVMObject",
+    "LLVMTextAPI", "LLVMMCParser", "LLVMIRReader", "LLVMAsmParser", "LLVMBitReader", "LLVMMC",
+    "LLVMDebugInfoCodeView", "LLVMCore", "LLVMRemarks", "LLVMBitstreamReader", "LLVMBinaryFormat",
+    "LLVMTargetParser", "LLVMSupport", "LLVMDemangle"
+]
+
 let package = Package(
     name: "Isomorph",
     platforms: [.macOS(.v13)],
@@ -14,7 +32,9 @@ let package = Package(
     targets: [
         // LLVM 19 C API; see CLLVM/include/CLLVM.h.
         .target(name: "CLLVM", path: "CLLVM",
-                linkerSettings: [.linkedLibrary("LLVM-19")]),
+                linkerSettings: [.unsafeFlags(["-L/usr/lib/llvm-19/lib"])]
+                    + llvmLibraries.map { .linkedLibrary($0) }
+                    + ["stdc++", "z", "zstd", "m"].map { .linkedLibrary($0) }),
         // libzstd, for the on-disk code cache.
         .systemLibrary(name: "CZstd", path: "CZstd"),
         // The ISA as data: encoding table, decoder, disassembler, CPU state.
@@ -39,7 +59,9 @@ let package = Package(
             "Engine", "ARM", "Linux", "JIT", "CodeCache",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "isomorph", dependencies: ["IsomorphCLI"]),
+        // The Swift runtime linked in too: a guest process starts sooner without loading it.
+        .executableTarget(name: "isomorph", dependencies: ["IsomorphCLI"],
+                          linkerSettings: [.unsafeFlags(["-static-stdlib"]), .linkedLibrary("_FoundationCShims"), .linkedLibrary("_FoundationCollections")]),
         // Differential ISA testing against qemu-arm (issue 3): generator, harness, runners.
         .target(name: "DiffTest", dependencies: ["ARM", "Memory", "Interpreter"]),
         .executableTarget(name: "isomorph-difftest", dependencies: [
