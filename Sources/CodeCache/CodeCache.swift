@@ -91,6 +91,9 @@ public final class CodeCache {
 
     public var regionCount: Int { objects.reduce(0) { $0 + $1.regions.count } }
 
+    /// Whether some cached region is entered at `pc`.
+    public func hasRegions(at pc: UInt32) -> Bool { byStart[pc] != nil }
+
     /// The cached regions entered at `pc`, with what is needed to link them.
     func candidates(at pc: UInt32) -> [(object: CachedObject, region: CachedRegion)] {
         (byStart[pc] ?? []).map { (objects[$0.object], objects[$0.object].regions[$0.region]) }
@@ -354,11 +357,18 @@ public final class CodeCache {
         return close(fd) == 0
     }
 
-    /// FNV-1a, 64 bits: names files and catches damage, not tampering (the cache directory
+    /// FNV-1a-like, 64 bits: names files and catches damage, not tampering (the cache directory
     /// is the user's alone, see `makeDirectory`).
+    /// Eight bytes a step (a program's file is hashed at every start), then the rest bytewise.
     static func hash(_ bytes: [UInt8]) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        bytes.withUnsafeBytes { raw in
+            let words = raw.count / 8
+            for i in 0..<words {
+                hash = (hash ^ raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) &* 0x0000_0100_0000_01b3
+            }
+            for byte in raw[(words * 8)...] { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        }
         return hash
     }
 

@@ -134,17 +134,19 @@ public final class Engine {
             process.options.sysroot = LoaderLayout.defaultSysroot
         }
         if tier == .jit {
-            let compiler = try JITCompiler()
-            compiler.dumpStages = jitOptions.dumpStages
-            compiler.dumpAddress = jitOptions.dumpAddress
-            compileService = CompileService(compiler: compiler, synchronous: jitOptions.synchronous)
+            compileService = CompileService(synchronous: jitOptions.synchronous) { () throws(JITError) in
+                let compiler = try JITCompiler()
+                compiler.dumpStages = jitOptions.dumpStages
+                compiler.dumpAddress = jitOptions.dumpAddress
+                return compiler
+            }
             compileBeforeFirstRun = jitOptions.synchronous && jitOptions.threshold <= 1
             if let directory = jitOptions.cacheDirectory {
                 if let problem = CodeCache.makeDirectory(directory) {
                     CodeCache.warn(problem)
                     codeCache = nil
                 } else {
-                    codeCache = CodeCache(directory: directory, program: program, fingerprint: compiler.fingerprint)
+                    codeCache = CodeCache(directory: directory, program: program, fingerprint: JITCompiler.fingerprint)
                 }
             } else {
                 codeCache = nil
@@ -168,13 +170,13 @@ public final class Engine {
             process.kernel.afterForkParent.append { service.parentAfterFork() }
             process.kernel.afterForkChild.append { [unowned self] in
                 service.childAfterFork()
-                service.compiler.renewRunID()
+                service.startedCompiler?.renewRunID()  // one made later has its own
                 codeCache?.forgetRecorded()
                 pendingBlocks.removeAll()
             }
             if let cache = codeCache {
                 if cache.regionCount > 0 {
-                    interpreter.onNewBlock = { [unowned self] pc in lookUpCachedCode(at: pc, cache, service.compiler) }
+                    interpreter.onNewBlock = { [unowned self] pc in lookUpCachedCode(at: pc, cache, service) }
                 }
                 process.kernel.beforeExec.append { [unowned self] in saveCodeCache() }
             }
@@ -257,12 +259,12 @@ public final class Engine {
     /// Installs cached code for the block just decoded at `pc`, when the cache has a region
     /// entered there whose guest code is, word for word, what the guest has now (decoding its
     /// blocks also marks their pages as code, so later stores invalidate it as usual).
-    private func lookUpCachedCode(at pc: UInt32, _ cache: CodeCache, _ compiler: JITCompiler) {
+    private func lookUpCachedCode(at pc: UInt32, _ cache: CodeCache, _ service: CompileService) {
         blocksToLookUp.append(pc)
         guard blocksToLookUp.count == 1 else { return }  // the outer call takes it
         while let start = blocksToLookUp.first {
             defer { blocksToLookUp.removeFirst() }
-            guard translations.lookup(start) == nil else { continue }
+            guard translations.lookup(start) == nil, cache.hasRegions(at: start), let compiler = service.compiler else { continue }
             let mustCheckLoads = process.options.strace || process.kernel.catchesMemoryFaults
             let found = cache.lookUp(start, compiler: compiler) { [interpreter] region in
                 if !region.checksLoads && mustCheckLoads { return false }
@@ -314,7 +316,6 @@ public final class Engine {
         let state = UnsafeMutableRawPointer(cpu)
         let base = memory.base
         let flags = UnsafeRawPointer(memory.pageFlags)
-        let enter = service.compiler.enter
         for _ in 0..<Engine.blocksPerSlice {
             if compileBeforeFirstRun && translations.lookup(cpu.pointee.pc) == nil {
                 compileNow(cpu.pointee.pc, service)
@@ -327,6 +328,8 @@ public final class Engine {
                 if stop == .budgetExhausted { continue }
                 return handle(stop)
             }
+            // Compiled code exists only once the compiler does.
+            guard let enter = service.startedCompiler?.enter else { preconditionFailure("compiled code without a compiler") }
             jitStatistics.dispatches &+= 1
             cpu.pointee.loopBudget = Engine.loopBudget
             switch CompiledExit(rawValue: enter(state, base, flags, f)) {

@@ -17,7 +17,14 @@ public final class CompileService {
 
     /// ISOMORPH_JIT_LOG prints each compilation (start, instructions, blocks, time) to stderr.
     static let log = getenv("ISOMORPH_JIT_LOG") != nil
-    public let compiler: JITCompiler
+    /// Makes the compiler on first use: LLVM's set-up (the JIT, the target machine, the entry
+    /// trampoline) costs a few milliseconds that a short run, with nothing hot, never needs.
+    private let makeCompiler: () throws(JITError) -> JITCompiler
+    /// The compiler once made (set on the guest's thread before anything is submitted, so
+    /// the compile thread, which takes work under `mutex`, always finds it).
+    public private(set) var startedCompiler: JITCompiler?
+    /// Why the compiler could not be made; everything is interpreted then.
+    public private(set) var unavailable: String?
     public let synchronous: Bool
     private var mutex = pthread_mutex_t()
     private var wake = pthread_cond_t()
@@ -31,8 +38,8 @@ public final class CompileService {
     private var finished: [Finished] = []
     private var thread: pthread_t?
 
-    public init(compiler: JITCompiler, synchronous: Bool) {
-        self.compiler = compiler
+    public init(synchronous: Bool, makeCompiler: @escaping () throws(JITError) -> JITCompiler) {
+        self.makeCompiler = makeCompiler
         self.synchronous = synchronous
         pthread_mutex_init(&mutex, nil)
         pthread_mutex_init(&compiling, nil)
@@ -51,8 +58,23 @@ public final class CompileService {
         thread = t
     }
 
+    /// The compiler, made now if it was not yet (call from the guest's thread); nil, after
+    /// one warning line, when LLVM cannot be set up.
+    public var compiler: JITCompiler? {
+        if let startedCompiler { return startedCompiler }
+        if unavailable != nil { return nil }
+        do {
+            startedCompiler = try makeCompiler()
+        } catch {
+            unavailable = error.description
+            fputs("isomorph: warning: the JIT is unavailable (\(error.description)); the program runs interpreted\n", stderr)
+        }
+        return startedCompiler
+    }
+
     /// Queues `region`; the hottest queued regions (highest `priority`) compile first.
     public func submit(_ region: Region, epoch: UInt64, priority: UInt32) {
+        guard compiler != nil else { return }
         if synchronous {
             finished += compile([(region, epoch)])
             return
@@ -90,7 +112,7 @@ public final class CompileService {
     private func compile(_ batch: [(region: Region, epoch: UInt64)]) -> [Finished] {
         var start = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
-        let results = compiler.compile(batch.map(\.region))
+        let results = startedCompiler!.compile(batch.map(\.region))  // made before the first submit
         var end = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
         // The batch's time, shared evenly among its regions.
@@ -110,7 +132,7 @@ public final class CompileService {
     /// The next batch: the hottest queued regions (the earliest among equals); one at a time
     /// while dumping IR, so each dump shows one region.
     private func takeBatch() -> [(region: Region, epoch: UInt64)] {
-        let size = compiler.dumpStages.isEmpty ? CompileService.maxBatch : 1
+        let size = startedCompiler!.dumpStages.isEmpty ? CompileService.maxBatch : 1
         let order = queue.indices.sorted { queue[$0].priority > queue[$1].priority || (queue[$0].priority == queue[$1].priority && $0 < $1) }
         let chosen = Array(order.prefix(size))
         let batch = chosen.map { (queue[$0].region, queue[$0].epoch) }

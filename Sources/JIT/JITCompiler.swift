@@ -30,7 +30,7 @@ public final class JITCompiler {
     let dylib: LLVMOrcJITDylibRef
     let targetMachine: LLVMTargetMachineRef
     let triple: String
-    /// The host CPU and its features: part of any future cache key (DESIGN.md).
+    /// The host CPU and its features (also in `fingerprint`, the code cache's key).
     public let hostCPU: String
     public let hostFeatures: String
     /// The optimisation pipeline for regions without a loop: the cleanup that lifted code needs
@@ -115,12 +115,18 @@ public final class JITCompiler {
 
     /// What identifies this translator's output: objects compiled under another fingerprint
     /// (another build of isomorph, LLVM, host CPU or compile option) must not be reused.
-    public var fingerprint: String {
+    /// Static: the code cache is opened before the compiler is made (see `CompileService`).
+    public static var fingerprint: String {
         var identity = stat()
         let executable = stat("/proc/self/exe", &identity) == 0
             ? "\(identity.st_size) \(identity.st_mtim.tv_sec).\(identity.st_mtim.tv_nsec)" : "unknown"
         let options = getenv("ISOMORPH_LLVM_OPTIONS").map { String(cString: $0) } ?? ""
-        return ["isomorph executable \(executable)", "LLVM \(LLVMInfo.version)", triple, hostCPU, hostFeatures,
+        func text(_ message: UnsafeMutablePointer<CChar>?) -> String {
+            defer { LLVMDisposeMessage(message) }
+            return message.map { String(cString: $0) } ?? ""
+        }
+        return ["isomorph executable \(executable)", "LLVM \(LLVMInfo.version)", text(LLVMGetDefaultTargetTriple()),
+                text(LLVMGetHostCPUName()), text(LLVMGetHostCPUFeatures()),
                 JITCompiler.pipeline, JITCompiler.loopPipeline, "codegen \(JITCompiler.codeGenLevel.rawValue)", options,
                 "regions \(Lifter.maxRegionBlocks)/\(Lifter.maxRegionInstructions)"].joined(separator: "\n")
     }
