@@ -133,8 +133,6 @@ public final class CodeCache {
         }
     }
 
-    public var regionsRecorded: Int { recorded.reduce(0) { $0 + $1.regions.count } }
-
     /// A forked child saves only what it compiles itself.
     public func forgetRecorded() { recorded.removeAll() }
 

@@ -4,14 +4,6 @@ import XCTest
 /// The `isomorph run` options that have no qemu-arm twin in the guest table: --strace,
 /// --stats-json, and the basic --help/--version behaviour.
 final class CLIOptionTests: EndToEndTestCase {
-    private func isomorph(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> RunResult {
-        let dir = try EndToEnd.freshDirectory("cli")
-        let result = try runProcess(EndToEnd.isomorph!, arguments, environment: EndToEnd.baseEnvironment,
-                                    directory: dir, timeout: EndToEnd.defaultTimeout)
-        XCTAssertFalse(result.timedOut, "isomorph \(arguments.joined(separator: " ")) timed out", file: file, line: line)
-        return result
-    }
-
     private var hello: String { EndToEnd.buildDir.appendingPathComponent("hello.static.v5").path }
 
     func testStraceGoesToStderrAndLeavesStdoutAlone() throws {

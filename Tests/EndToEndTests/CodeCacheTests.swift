@@ -4,14 +4,6 @@ import XCTest
 /// The on-disk code cache: a second run uses the code the first compiled, a damaged cache
 /// costs a warning and never the run, and the options that steer it.
 final class CodeCacheTests: EndToEndTestCase {
-    private func isomorph(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> RunResult {
-        let dir = try EndToEnd.freshDirectory("cache-run")
-        let result = try runProcess(EndToEnd.isomorph!, arguments, environment: EndToEnd.baseEnvironment,
-                                    directory: dir, timeout: EndToEnd.defaultTimeout)
-        XCTAssertFalse(result.timedOut, "isomorph \(arguments.joined(separator: " ")) timed out", file: file, line: line)
-        return result
-    }
-
     private func guest(_ name: String) -> String { EndToEnd.buildDir.appendingPathComponent(name).path }
 
     /// Runs `program` compiling everything, with the cache in `cache`; returns the result and its JIT statistics.

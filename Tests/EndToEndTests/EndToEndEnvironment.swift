@@ -149,4 +149,14 @@ class EndToEndTestCase: XCTestCase {
         for problem in problems { XCTFail(problem, file: file, line: line) }
         return problems.isEmpty
     }
+
+    /// Runs `isomorph ARGUMENTS` in a fresh directory with the fixed test environment; a
+    /// timeout fails the test.
+    func isomorph(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> RunResult {
+        let dir = try EndToEnd.freshDirectory("cli")
+        let result = try runProcess(EndToEnd.isomorph!, arguments, environment: EndToEnd.baseEnvironment,
+                                    directory: dir, timeout: EndToEnd.defaultTimeout)
+        XCTAssertFalse(result.timedOut, "isomorph \(arguments.joined(separator: " ")) timed out", file: file, line: line)
+        return result
+    }
 }
