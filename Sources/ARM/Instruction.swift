@@ -15,18 +15,48 @@ public struct Instruction: Sendable, Equatable {
     @inlinable public var t: Int { get { Int(rt) } set { rt = UInt8(truncatingIfNeeded: newValue) } }
     /// The `i` bits, concatenated.
     public var imm: UInt32 = 0
-    public var shiftAmount: UInt32 = 0      // v
-    public var shiftType: UInt32 = 0        // r
-    public var rotation: UInt32 = 0         // R (also the round bit of smmla/smmul/smmls)
+    // The other fields are at most 16 bits wide: stored narrow (a decoded instruction is
+    // copied per interpreted instruction, so its size matters), read as UInt32.
+    @usableFromInline var narrowShiftAmount: UInt8 = 0, narrowShiftType: UInt8 = 0, narrowRotation: UInt8 = 0
+    @usableFromInline var narrowWidth: UInt8 = 0, narrowLSB: UInt8 = 0, narrowMask: UInt8 = 0
+    @usableFromInline var narrowOpc1: UInt8 = 0, narrowOpc2: UInt8 = 0, narrowCoprocessor: UInt8 = 0
+    @usableFromInline var narrowRegisterList: UInt16 = 0
+    @inlinable public var shiftAmount: UInt32 {     // v
+        get { UInt32(narrowShiftAmount) } set { narrowShiftAmount = UInt8(truncatingIfNeeded: newValue) }
+    }
+    @inlinable public var shiftType: UInt32 {       // r
+        get { UInt32(narrowShiftType) } set { narrowShiftType = UInt8(truncatingIfNeeded: newValue) }
+    }
+    /// R (also the round bit of smmla/smmul/smmls).
+    @inlinable public var rotation: UInt32 {
+        get { UInt32(narrowRotation) } set { narrowRotation = UInt8(truncatingIfNeeded: newValue) }
+    }
+    @inlinable public var registerList: UInt32 {    // x
+        get { UInt32(narrowRegisterList) } set { narrowRegisterList = UInt16(truncatingIfNeeded: newValue) }
+    }
+    /// w: widthm1, msb, saturate-to, mode.
+    @inlinable public var width: UInt32 {
+        get { UInt32(narrowWidth) } set { narrowWidth = UInt8(truncatingIfNeeded: newValue) }
+    }
+    @inlinable public var lsb: UInt32 {             // l
+        get { UInt32(narrowLSB) } set { narrowLSB = UInt8(truncatingIfNeeded: newValue) }
+    }
+    @inlinable public var mask: UInt32 {            // k
+        get { UInt32(narrowMask) } set { narrowMask = UInt8(truncatingIfNeeded: newValue) }
+    }
+    @inlinable public var opc1: UInt32 {            // o
+        get { UInt32(narrowOpc1) } set { narrowOpc1 = UInt8(truncatingIfNeeded: newValue) }
+    }
+    @inlinable public var opc2: UInt32 {            // q
+        get { UInt32(narrowOpc2) } set { narrowOpc2 = UInt8(truncatingIfNeeded: newValue) }
+    }
+    @inlinable public var coprocessor: UInt32 {     // p
+        get { UInt32(narrowCoprocessor) } set { narrowCoprocessor = UInt8(truncatingIfNeeded: newValue) }
+    }
     public var setFlags = false             // S
     public var index = false                // P
     public var add = false                  // U
     public var writeBack = false            // W
-    public var registerList: UInt32 = 0     // x
-    public var width: UInt32 = 0            // w: widthm1, msb, saturate-to, mode
-    public var lsb: UInt32 = 0              // l
-    public var mask: UInt32 = 0             // k
-    public var opc1: UInt32 = 0, opc2: UInt32 = 0, coprocessor: UInt32 = 0   // o q p
     public var flagX = false, flagN = false, flagM = false, flagH = false, flagE = false, flagD = false
 
     public init(op: Op, word: UInt32) {

@@ -13,6 +13,9 @@ struct ExitRecord {
     enum Kind: UInt8 { case none, branch, svc, breakpoint, undefined, thumb, stopAfter }
     var kind: Kind = .none
     var value: UInt32 = 0
+    /// The address of the instruction executing (kept here, not in the emitter, so the block
+    /// loop never changes the emitter and passes it to `Semantics` without copying it).
+    var currentPC: UInt32 = 0
     var reason = ""
 }
 
@@ -30,7 +33,7 @@ struct InterpreterEmitter: Emitter {
     unowned(unsafe) let memory: AddressSpace
     let base: UnsafeMutableRawPointer
     let pageFlags: UnsafeMutablePointer<UInt8>
-    var currentPC: UInt32 = 0
+    @inline(__always) var currentPC: UInt32 { exit.pointee.currentPC }
 
     init(cpu: UnsafeMutablePointer<CPUState>, exit: UnsafeMutablePointer<ExitRecord>, memory: AddressSpace) {
         self.cpu = cpu
@@ -133,9 +136,9 @@ struct InterpreterEmitter: Emitter {
 
     // MARK: Memory
 
-    static let readable = Protection.read.rawValue | AddressSpace.PageFlag.mapped
-    static let writable = Protection.write.rawValue | AddressSpace.PageFlag.mapped
-    static let writableMask = writable | AddressSpace.PageFlag.code
+    @inline(__always) static var readable: UInt8 { Protection.read.rawValue | AddressSpace.PageFlag.mapped }
+    @inline(__always) static var writable: UInt8 { Protection.write.rawValue | AddressSpace.PageFlag.mapped }
+    @inline(__always) static var writableMask: UInt8 { writable | AddressSpace.PageFlag.code }
 
     @inline(__always) func load(_ address: UInt32, size: Int) throws(InterpreterFailure) -> UInt32 {
         let flags = pageFlags[Int(address >> 12)]

@@ -17,9 +17,11 @@ public struct MemoryFault: Error, Sendable, Equatable {
 public struct Protection: OptionSet, Sendable, Hashable {
     public let rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
-    public static let read = Protection(rawValue: 1)
-    public static let write = Protection(rawValue: 2)
-    public static let exec = Protection(rawValue: 4)
+    // Computed, not stored: a stored static is reached through a lazy-initialisation check in
+    // other modules, and the interpreter reads these on every memory access.
+    @inlinable public static var read: Protection { Protection(rawValue: 1) }
+    @inlinable public static var write: Protection { Protection(rawValue: 2) }
+    @inlinable public static var exec: Protection { Protection(rawValue: 4) }
     public static let rw: Protection = [.read, .write]
     public static let rx: Protection = [.read, .exec]
     public static let rwx: Protection = [.read, .write, .exec]
@@ -33,8 +35,8 @@ public struct Protection: OptionSet, Sendable, Hashable {
 /// page has a permission byte here; the interpreter checks it on each access, and host page
 /// protections mirror it for compiled code and for syscalls that touch guest buffers.
 public final class AddressSpace {
-    public static let pageSize: UInt32 = 4096
-    public static let pageShift: UInt32 = 12
+    @inlinable public static var pageSize: UInt32 { 4096 }
+    @inlinable public static var pageShift: UInt32 { 12 }
     static let reservationSize = 1 << 32
     static let pageCount = 1 << 20
 
@@ -44,9 +46,9 @@ public final class AddressSpace {
     public let pageFlags: UnsafeMutablePointer<UInt8>
 
     public enum PageFlag {
-        public static let mapped: UInt8 = 8
+        @inlinable public static var mapped: UInt8 { 8 }
         /// Decoded or translated code was made from this page: writes must invalidate it.
-        public static let code: UInt8 = 16
+        @inlinable public static var code: UInt8 { 16 }
     }
 
     /// Called with a guest address range whose code must be forgotten (a write to a code page,

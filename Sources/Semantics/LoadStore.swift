@@ -135,15 +135,21 @@ extension Semantics {
         }
         if load {
             // All loads happen before any register changes, so a fault leaves the state intact.
-            var values: [E.Value] = []
-            values.reserveCapacity(Int(count))
-            try e.loadWords(start, count: Int(count)) { values.append($0) }
-            // With the base in the list the loaded value wins (write-back is UNKNOWN there).
-            if i.writeBack && list & (1 << UInt32(i.n)) == 0 { e.writeRegister(i.n, newBase) }
-            var remaining = list
-            for v in values {
-                writeResult(remaining.trailingZeroBitCount, v, e)
-                remaining &= remaining - 1
+            // (On the stack: a heap array here cost the interpreter an allocation per LDM.)
+            try withUnsafeTemporaryAllocation(of: E.Value.self, capacity: 16) { values throws(E.Failure) in
+                var loaded = 0
+                try e.loadWords(start, count: Int(count)) {
+                    values.initializeElement(at: loaded, to: $0)
+                    loaded += 1
+                }
+                defer { _ = values.prefix(loaded).deinitialize() }
+                // With the base in the list the loaded value wins (write-back is UNKNOWN there).
+                if i.writeBack && list & (1 << UInt32(i.n)) == 0 { e.writeRegister(i.n, newBase) }
+                var remaining = list
+                for v in values.prefix(loaded) {
+                    writeResult(remaining.trailingZeroBitCount, v, e)
+                    remaining &= remaining - 1
+                }
             }
         } else {
             // Words go in ascending register order: `remaining` drops each register as it is stored.

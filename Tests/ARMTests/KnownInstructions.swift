@@ -88,20 +88,22 @@ let knownInstructions: [KnownInstruction] = [
     .init(word: 0xF200_0000, op: .neonDataProcessing, fields: [:], text: "<neon> 0xf2000000"),
 ]
 
-/// Every stored property of an instruction as an Int, by name, for table comparisons.
+/// Every field of an instruction as an Int, by the name the table uses.
 func fieldValues(_ inst: Instruction) -> [String: Int] {
-    var values: [String: Int] = [:]
-    for child in Mirror(reflecting: inst).children {
-        guard let label = child.label else { continue }
-        switch child.value {
-        case let v as Int: values[label] = v
-        // Registers are stored as bytes named rn, rd, …; the field is the letter after the r.
-        case let v as UInt8: values[String(label.dropFirst())] = Int(v)
-        case let v as UInt32: values[label] = Int(v)
-        case let v as Bool: values[label] = v ? 1 : 0
-        case let v as Condition: values[label] = Int(v.rawValue)
-        default: break
-        }
-    }
+    let numbers: [String: UInt32] = [
+        "imm": inst.imm, "shiftAmount": inst.shiftAmount, "shiftType": inst.shiftType,
+        "rotation": inst.rotation, "registerList": inst.registerList, "width": inst.width,
+        "lsb": inst.lsb, "mask": inst.mask, "opc1": inst.opc1, "opc2": inst.opc2,
+        "coprocessor": inst.coprocessor,
+    ]
+    let flags: [String: Bool] = [
+        "setFlags": inst.setFlags, "index": inst.index, "add": inst.add, "writeBack": inst.writeBack,
+        "flagX": inst.flagX, "flagN": inst.flagN, "flagM": inst.flagM, "flagH": inst.flagH,
+        "flagE": inst.flagE, "flagD": inst.flagD,
+    ]
+    var values: [String: Int] = ["n": inst.n, "d": inst.d, "m": inst.m, "s": inst.s, "a": inst.a, "t": inst.t,
+                                 "cond": Int(inst.cond.rawValue)]
+    for (name, v) in numbers { values[name] = Int(v) }
+    for (name, v) in flags { values[name] = v ? 1 : 0 }
     return values
 }
