@@ -16,7 +16,9 @@ import Lifter
 /// addresses is, word for word, what was compiled: the cache is a hint, never trusted.
 ///
 /// File: "ISOCODE1", the payload's size and hash (u64s, little-endian), then the payload as one
-/// zstd frame. Payload: the fingerprint, then objects (see `encode`). A file that does not parse
+/// zstd frame. Payload: the fingerprint, then objects (see `encode`). Quick code is kept too
+/// (and compiled again in full in the run where it turns hot), as the run that made it may
+/// have ended before compiling it in full. A file that does not parse
 /// or whose payload does not match the hash is reported in one line and ignored (a damaged
 /// object must never reach the linker and run); saving replaces it.
 public final class CodeCache {
@@ -28,9 +30,16 @@ public final class CodeCache {
     public struct CachedRegion: Sendable {
         public let symbol: String
         public let checksLoads: Bool
+        /// Quick code (see `JITCompiler.Quality`): used where no full code is cached, and
+        /// compiled again in full when it turns out hot.
+        public let quick: Bool
         public let blocks: [CachedBlock]
         public let links: [(symbol: String, target: UInt32)]
         public var start: UInt32 { blocks[0].start }
+        /// The guest code compiled and how (two regions with equal identities do the same).
+        var identity: [UInt32] {
+            [checksLoads ? 1 : 0] + blocks.flatMap { [$0.start, UInt32($0.words.count)] + $0.words }
+        }
         public var ranges: [Range<UInt64>] {
             blocks.map { UInt64($0.start)..<(UInt64($0.start) + UInt64($0.words.count * 4)) }
         }
@@ -94,9 +103,11 @@ public final class CodeCache {
     /// Whether some cached region is entered at `pc`.
     public func hasRegions(at pc: UInt32) -> Bool { byStart[pc] != nil }
 
-    /// The cached regions entered at `pc`, with what is needed to link them.
+    /// The cached regions entered at `pc`, with what is needed to link them; fully optimised
+    /// code first.
     func candidates(at pc: UInt32) -> [(object: CachedObject, region: CachedRegion)] {
-        (byStart[pc] ?? []).map { (objects[$0.object], objects[$0.object].regions[$0.region]) }
+        let all = (byStart[pc] ?? []).map { (object: objects[$0.object], region: objects[$0.object].regions[$0.region]) }
+        return all.filter { !$0.region.quick } + all.filter { $0.region.quick }
     }
 
     /// Finds a cached region entered at `pc` that `accepts` (the caller checks the guest code
@@ -113,7 +124,7 @@ public final class CodeCache {
                 object.state = .linked
                 objectsLinked += 1
             }
-            if case .success(let compiled) = compiler.lookUp(region.symbol, region.links, start: pc) {
+            if case .success(let compiled) = compiler.lookUp(region.symbol, region.links, start: pc, countsUses: region.quick) {
                 return (region, compiled)
             }
         }
@@ -123,7 +134,7 @@ public final class CodeCache {
     /// Notes a region compiled and installed in this run, for `save`.
     public func record(_ compiled: JITCompiler.Compiled, _ region: Region) {
         guard let object = compiled.object else { return }
-        let cached = CachedRegion(symbol: compiled.symbol, checksLoads: region.checksLoads,
+        let cached = CachedRegion(symbol: compiled.symbol, checksLoads: region.checksLoads, quick: compiled.useCount != nil,
                                   blocks: region.blocks.map { CachedBlock(start: $0.start, words: $0.instructions.map(\.word)) },
                                   links: compiled.linkSymbols)
         if let index = recorded.lastIndex(where: { $0.object === object }) {
@@ -155,6 +166,11 @@ public final class CodeCache {
         for (object, regions) in recorded where !regions.contains(where: { known.contains($0.symbol) }) {
             merged.append((object.bytes, regions))
         }
+        // Quick code whose full compilation is here too is never used again: dropped (and an
+        // object left without regions with it).
+        let full = Set(merged.flatMap { $0.regions.filter { !$0.quick }.map(\.identity) })
+        merged = merged.map { ($0.bytes, $0.regions.filter { !$0.quick || !full.contains($0.identity) }) }
+            .filter { !$0.regions.isEmpty }
         var payload = CodeCache.encode(fingerprint: fingerprint, objects: merged)
         while payload.count > CodeCache.maxPayload && merged.count > 1 {
             merged.removeFirst(max(1, merged.count / 4))
@@ -240,7 +256,7 @@ public final class CodeCache {
             u32(UInt32(regions.count))
             for region in regions {
                 string(region.symbol)
-                out.append(region.checksLoads ? 1 : 0)
+                out.append((region.checksLoads ? 1 : 0) | (region.quick ? 2 : 0))
                 u32(UInt32(region.blocks.count))
                 for block in region.blocks {
                     u32(block.start)
@@ -266,7 +282,8 @@ public final class CodeCache {
             var regions: [CachedRegion] = []
             for _ in 0..<(try reader.count()) {
                 let symbol = try reader.string()
-                let checksLoads = try reader.byte() != 0
+                let flags = try reader.byte()
+                let checksLoads = flags & 1 != 0, quick = flags & 2 != 0
                 var blocks: [CachedBlock] = []
                 for _ in 0..<(try reader.count()) {
                     let start = try reader.u32()
@@ -278,7 +295,7 @@ public final class CodeCache {
                 guard !blocks.isEmpty else { throw FormatError(reason: "a region without blocks") }
                 var links: [(symbol: String, target: UInt32)] = []
                 for _ in 0..<(try reader.count()) { links.append((try reader.string(), try reader.u32())) }
-                regions.append(CachedRegion(symbol: symbol, checksLoads: checksLoads, blocks: blocks, links: links))
+                regions.append(CachedRegion(symbol: symbol, checksLoads: checksLoads, quick: quick, blocks: blocks, links: links))
             }
             objects.append(CachedObject(bytes: bytes, regions: regions))
         }

@@ -38,6 +38,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("jit-threshold"), help: ArgumentHelp("Executions of a block before the JIT compiles it.", valueName: "n"))
     var jitThreshold: UInt32 = JITOptions().threshold
 
+    @Option(name: .customLong("jit-upgrade-after"), help: ArgumentHelp("Guest blocks that quickly compiled code runs before the JIT compiles it again, fully optimised (0: compile fully at once).", valueName: "n"))
+    var jitUpgradeAfter: UInt64 = JITOptions().upgradeAfter
+
     @Flag(name: .customLong("jit-sync"), help: "Compile hot blocks on the guest's thread instead of in the background (for testing).")
     var jitSynchronous = false
 
@@ -105,6 +108,7 @@ struct RunCommand: ParsableCommand {
             var jit = JITOptions()
             jit.threshold = jitThreshold
             jit.synchronous = jitSynchronous
+            jit.upgradeAfter = jitUpgradeAfter
             jit.dumpStages = try dumpStages()
             jit.cacheDirectory = cache
             jit.dumpAddress = dumpIRAddress.flatMap { UInt32($0.hasPrefix("0x") ? String($0.dropFirst(2)) : $0, radix: 16) }
@@ -135,7 +139,7 @@ struct RunCommand: ParsableCommand {
         var prefix = [ProcessEnvironment.executablePath(), "run"]
         if let sysroot { prefix += ["-L", sysroot] }
         if strace { prefix.append("--strace") }
-        prefix += ["--tier", tier, "--jit-threshold", String(jitThreshold)]
+        prefix += ["--tier", tier, "--jit-threshold", String(jitThreshold), "--jit-upgrade-after", String(jitUpgradeAfter)]
         if jitSynchronous { prefix.append("--jit-sync") }
         if let cacheDirectory { prefix += ["--cache-dir", cacheDirectory] } else { prefix.append("--no-cache") }
         return prefix

@@ -16,6 +16,8 @@ enum StatisticsWriter {
           "exit_status": \(s.exitStatus),
           "jit": {
             "blocks_compiled": \(s.jit.blocksCompiled),
+            "regions_compiled_quick": \(s.jit.regionsCompiledQuick),
+            "regions_upgraded": \(s.jit.regionsUpgraded),
             "blocks_not_compilable": \(s.jit.blocksNotCompilable),
             "compile_failures": \(s.jit.compileFailures),
             "stale_results": \(s.jit.staleResults),

@@ -5,6 +5,12 @@ import Lifter
 
 /// Compiles regions on a background thread while the guest keeps running (or on the caller's
 /// thread in synchronous mode). The engine submits hot regions and drains finished ones.
+///
+/// Tiers: a region is first compiled quickly (see `JITCompiler.Quality`), so it leaves the
+/// interpreter sooner; when nothing else waits, the quick regions used most (that ran at least
+/// `upgradeAfter` guest blocks) are compiled again in full, and the engine replaces the quick
+/// code with that. With `upgradeAfter` 0 everything is compiled in full at once. Synchronous
+/// mode compiles upgrades when the engine drains results, so a test sees them deterministically.
 public final class CompileService {
     public struct Finished {
         public let region: Region
@@ -13,6 +19,17 @@ public final class CompileService {
         public let seconds: Double
         /// The invalidation epoch when the region was submitted: stale if the code changed since.
         public let epoch: UInt64
+        public let quality: JITCompiler.Quality
+        /// A full compilation of a region whose quick code is installed.
+        public let isUpgrade: Bool
+    }
+
+    struct Work {
+        let region: Region
+        let epoch: UInt64
+        var priority: UInt32
+        let quality: JITCompiler.Quality
+        let isUpgrade: Bool
     }
 
     /// ISOMORPH_JIT_LOG prints each compilation (start, instructions, blocks, time) to stderr.
@@ -31,16 +48,21 @@ public final class CompileService {
     /// Held for the whole of each compilation, so fork never copies LLVM mid-operation.
     private var compiling = pthread_mutex_t()
     /// Submitted regions, each with its epoch and priority (how hot its entry has become).
-    private var queue: [(region: Region, epoch: UInt64, priority: UInt32)] = []
+    private var queue: [Work] = []
+    /// Installed quick code, with its use count: candidates for a full compilation.
+    private var quickRegions: [(region: Region, epoch: UInt64, uses: UnsafePointer<UInt64>)] = []
+    /// Guest blocks run by quick code before it is compiled in full (0: no quick code).
+    public let upgradeAfter: UInt64
     /// Regions compiled together, at most: one module's fixed cost is shared among them, but
     /// the first waits for the others. ISOMORPH_JIT_BATCH overrides it (for measuring).
     static let maxBatch = getenv("ISOMORPH_JIT_BATCH").flatMap { Int(String(cString: $0)) }.map { max(1, $0) } ?? 4
     private var finished: [Finished] = []
     private var thread: pthread_t?
 
-    public init(synchronous: Bool, makeCompiler: @escaping () throws(JITError) -> JITCompiler) {
+    public init(synchronous: Bool, upgradeAfter: UInt64, makeCompiler: @escaping () throws(JITError) -> JITCompiler) {
         self.makeCompiler = makeCompiler
         self.synchronous = synchronous
+        self.upgradeAfter = upgradeAfter
         pthread_mutex_init(&mutex, nil)
         pthread_mutex_init(&compiling, nil)
         pthread_cond_init(&wake, nil)
@@ -75,12 +97,23 @@ public final class CompileService {
     /// Queues `region`; the hottest queued regions (highest `priority`) compile first.
     public func submit(_ region: Region, epoch: UInt64, priority: UInt32) {
         guard compiler != nil else { return }
+        let work = Work(region: region, epoch: epoch, priority: priority, quality: upgradeAfter > 0 ? .quick : .full, isUpgrade: false)
         if synchronous {
-            finished += compile([(region, epoch)])
+            finish(compile([work]))
             return
         }
         pthread_mutex_lock(&mutex)
-        queue.append((region, epoch, priority))
+        queue.append(work)
+        pthread_cond_signal(&wake)
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// Adds quick code installed from elsewhere (the code cache) to the candidates for a full
+    /// compilation.
+    public func watch(quick region: Region, epoch: UInt64, uses: UnsafePointer<UInt64>) {
+        guard upgradeAfter > 0 else { return }
+        pthread_mutex_lock(&mutex)
+        quickRegions.append((region, epoch, uses))
         pthread_cond_signal(&wake)
         pthread_mutex_unlock(&mutex)
     }
@@ -88,6 +121,7 @@ public final class CompileService {
     /// The compilations finished since the last call.
     public func drain() -> [Finished] {
         if synchronous {
+            while case let upgrades = takeUpgrades(), !upgrades.isEmpty { finish(compile(upgrades)) }
             defer { finished.removeAll(keepingCapacity: true) }
             return finished
         }
@@ -109,10 +143,12 @@ public final class CompileService {
         pthread_mutex_unlock(&mutex)
     }
 
-    private func compile(_ batch: [(region: Region, epoch: UInt64)]) -> [Finished] {
+    /// Compiles `batch` (all of one quality).
+    private func compile(_ batch: [Work]) -> [Finished] {
         var start = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
-        let results = startedCompiler!.compile(batch.map(\.region))  // made before the first submit
+        let quality = batch[0].quality
+        let results = startedCompiler!.compile(batch.map(\.region), quality: quality)  // made before the first submit
         var end = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
         // The batch's time, shared evenly among its regions.
@@ -120,37 +156,93 @@ public final class CompileService {
         return zip(batch, results).map { item, result in
             let region = item.region
             if CompileService.log {
-                fputs("compile 0x\(String(region.start, radix: 16)) \(region.instructionCount) \(region.blocks.count) \(Int(seconds * 1e6))us (batch of \(batch.count))\n", stderr)
+                let kind = item.isUpgrade ? "upgrade" : quality == .quick ? "quick" : "full"
+                fputs("compile 0x\(String(region.start, radix: 16)) \(region.instructionCount) \(region.blocks.count) \(Int(seconds * 1e6))us (\(kind), batch of \(batch.count))\n", stderr)
             }
             switch result {
-            case .success(let c): return Finished(region: region, compiled: c, failure: nil, seconds: seconds, epoch: item.epoch)
-            case .failure(let e): return Finished(region: region, compiled: nil, failure: e.description, seconds: seconds, epoch: item.epoch)
+            case .success(let c):
+                return Finished(region: region, compiled: c, failure: nil, seconds: seconds, epoch: item.epoch,
+                                quality: quality, isUpgrade: item.isUpgrade)
+            case .failure(let e):
+                return Finished(region: region, compiled: nil, failure: e.description, seconds: seconds, epoch: item.epoch,
+                                quality: quality, isUpgrade: item.isUpgrade)
             }
         }
     }
 
-    /// The next batch: the hottest queued regions (the earliest among equals); one at a time
-    /// while dumping IR, so each dump shows one region.
-    private func takeBatch() -> [(region: Region, epoch: UInt64)] {
-        let size = startedCompiler!.dumpStages.isEmpty ? CompileService.maxBatch : 1
+    /// Hands `done` to the engine, quick code also to the candidates for a full compilation
+    /// (under `mutex` when there is a compile thread).
+    private func finish(_ done: [Finished]) {
+        for result in done where result.quality == .quick {
+            if let uses = result.compiled?.useCount { quickRegions.append((result.region, result.epoch, uses)) }
+        }
+        finished += done
+    }
+
+    /// Regions compiled together, at most: one at a time while dumping IR, so each dump
+    /// shows one region.
+    private var batchSize: Int { startedCompiler?.dumpStages.isEmpty == false ? 1 : CompileService.maxBatch }
+
+    /// The next batch: the hottest queued region (the earliest among equals) and the next
+    /// hottest of the same quality.
+    private func takeBatch() -> [Work] {
         let order = queue.indices.sorted { queue[$0].priority > queue[$1].priority || (queue[$0].priority == queue[$1].priority && $0 < $1) }
-        let chosen = Array(order.prefix(size))
-        let batch = chosen.map { (queue[$0].region, queue[$0].epoch) }
+        let quality = queue[order[0]].quality
+        let chosen = Array(order.lazy.filter { self.queue[$0].quality == quality }.prefix(batchSize))
+        let batch = chosen.map { queue[$0] }
         for index in chosen.sorted(by: >) { queue.remove(at: index) }
         return batch
     }
 
+    /// The quick regions used most, at least `upgradeAfter` times, to compile in full. (The counts are read while compiled code may increment them: an aligned 64-bit
+    /// load on x86-64 sees the old or the new value, either of which serves here.)
+    private func takeUpgrades() -> [Work] {
+        if quickRegions.isEmpty || upgradeAfter == 0 { return [] }
+        // A snapshot: sorting by counts that change while it sorts would break the sort.
+        let counts = quickRegions.map { $0.uses.pointee }
+        let hot = counts.indices.filter { counts[$0] >= upgradeAfter }
+        let chosen = hot.sorted { counts[$0] > counts[$1] }.prefix(batchSize)
+        let batch = chosen.map { Work(region: quickRegions[$0].region, epoch: quickRegions[$0].epoch, priority: 0,
+                                      quality: .full, isUpgrade: true) }
+        for index in chosen.sorted(by: >) { quickRegions.remove(at: index) }
+        return batch
+    }
+
     private func work() {
+        // While quick code may turn hot, its counts are looked at every `poll` (doubling, up to
+        // 160 ms, while none is hot).
+        var poll = 10
         while true {
             pthread_mutex_lock(&mutex)
-            while queue.isEmpty { pthread_cond_wait(&wake, &mutex) }
-            let batch = takeBatch()
+            var batch: [Work]
+            while true {
+                if !queue.isEmpty {
+                    batch = takeBatch()
+                    break
+                }
+                batch = takeUpgrades()
+                if !batch.isEmpty {
+                    poll = 10
+                    break
+                }
+                if quickRegions.isEmpty {
+                    pthread_cond_wait(&wake, &mutex)
+                } else {
+                    var deadline = timespec()
+                    clock_gettime(CLOCK_REALTIME, &deadline)
+                    let nanoseconds = Int(deadline.tv_nsec) + poll * 1_000_000
+                    deadline.tv_sec += nanoseconds / 1_000_000_000
+                    deadline.tv_nsec = nanoseconds % 1_000_000_000
+                    pthread_cond_timedwait(&wake, &mutex, &deadline)
+                    poll = min(poll * 2, 160)
+                }
+            }
             pthread_mutex_lock(&compiling)
             pthread_mutex_unlock(&mutex)
             let done = compile(batch)
             pthread_mutex_unlock(&compiling)
             pthread_mutex_lock(&mutex)
-            finished += done
+            finish(done)
             pthread_mutex_unlock(&mutex)
         }
     }
@@ -171,6 +263,7 @@ public final class CompileService {
     /// The child has no compile thread: start one with an empty queue (queued regions were
     /// the parent's; the child's own heat will submit them again).
     public func childAfterFork() {
+        // Quick regions stay candidates: the child has the parent's compiled code and counts.
         queue.removeAll()
         finished.removeAll()
         pthread_cond_init(&wake, nil)  // a waiter on it existed only in the parent

@@ -29,6 +29,10 @@ public final class JITCompiler {
     let jit: LLVMOrcLLJITRef
     let dylib: LLVMOrcJITDylibRef
     let targetMachine: LLVMTargetMachineRef
+    let target: LLVMTargetRef
+    /// For quick compilations: no optimisation in code generation (see `Quality`); made on
+    /// first use.
+    private var quickTargetMachine: LLVMTargetMachineRef?
     let triple: String
     /// The host CPU and its features (also in `fingerprint`, the code cache's key).
     public let hostCPU: String
@@ -42,6 +46,10 @@ public final class JITCompiler {
     /// For regions with a loop inside, where O2's loop passes pay (sieve's inner loop runs 1.5x
     /// faster than with the light pipeline). ISOMORPH_LLVM_LOOP_PIPELINE overrides it.
     static let loopPipeline = getenv("ISOMORPH_LLVM_LOOP_PIPELINE").map { String(cString: $0) } ?? "default<O2>"
+    /// The pipeline of quick compilations: only what turns the lifted registers and flags into
+    /// SSA values and folds them. ISOMORPH_LLVM_QUICK_PIPELINE overrides it (for measuring).
+    static let quickPipeline = getenv("ISOMORPH_LLVM_QUICK_PIPELINE").map { String(cString: $0) }
+        ?? "function(sroa,early-cse<memssa>,instcombine<no-verify-fixpoint>,simplifycfg)"
     /// Code generation effort: ISOMORPH_LLVM_CODEGEN=0…3 overrides it (for measuring).
     static let codeGenLevel: LLVMCodeGenOptLevel = {
         switch getenv("ISOMORPH_LLVM_CODEGEN").map({ String(cString: $0) }) {
@@ -88,13 +96,14 @@ public final class JITCompiler {
         let cpuName = LLVMGetHostCPUName()!, features = LLVMGetHostCPUFeatures()!
         hostCPU = String(cString: cpuName)
         hostFeatures = String(cString: features)
-        var target: LLVMTargetRef?
+        var found: LLVMTargetRef?
         var message: UnsafeMutablePointer<CChar>?
-        guard LLVMGetTargetFromTriple(triple, &target, &message) == 0, let target else {
+        guard LLVMGetTargetFromTriple(triple, &found, &message) == 0, let found else {
             let text = message.map { String(cString: $0) } ?? "unknown target"
             LLVMDisposeMessage(message)
             throw JITError("no LLVM target for \(triple): \(text)")
         }
+        target = found
         // PIC and the small code model match what JITLink expects on x86-64 ELF (DESIGN.md).
         targetMachine = LLVMCreateTargetMachine(target, triple, cpuName, features,
                                                 JITCompiler.codeGenLevel, LLVMRelocPIC, LLVMCodeModelSmall)
@@ -108,6 +117,8 @@ public final class JITCompiler {
     public struct Compiled {
         public let function: CompiledCode
         public let links: [(slot: UnsafeMutablePointer<UnsafeRawPointer?>, target: UInt32)]
+        /// Quick code's count of the guest blocks it ran (nil for fully optimised code).
+        public let useCount: UnsafePointer<UInt64>?
         public let object: CompiledObject?
         public let symbol: String
         public let linkSymbols: [(symbol: String, target: UInt32)]
@@ -127,23 +138,42 @@ public final class JITCompiler {
         }
         return ["isomorph executable \(executable)", "LLVM \(LLVMInfo.version)", text(LLVMGetDefaultTargetTriple()),
                 text(LLVMGetHostCPUName()), text(LLVMGetHostCPUFeatures()),
-                JITCompiler.pipeline, JITCompiler.loopPipeline, "codegen \(JITCompiler.codeGenLevel.rawValue)", options,
+                JITCompiler.pipeline, JITCompiler.loopPipeline, JITCompiler.quickPipeline,
+                "codegen \(JITCompiler.codeGenLevel.rawValue)", options,
                 "regions \(Lifter.maxRegionBlocks)/\(Lifter.maxRegionInstructions)"].joined(separator: "\n")
     }
 
     /// A forked child compiles on its own from here: its symbols must differ from the parent's.
     public func renewRunID() { runID = UInt64.random(in: 1...UInt64.max) }
 
-    /// Compiles `regions`, in one LLVM module per pipeline: regions with a loop inside get the
-    /// full optimisation pipeline, the others the light one. The results are in the order of
-    /// `regions`; a region whose IR is invalid fails alone.
-    public func compile(_ regions: [Region]) -> [Result<Compiled, JITError>] {
+    /// How much a compilation spends on the code.
+    public enum Quality: Sendable {
+        /// About a quarter of the full cost, for code about half as fast: the first version of
+        /// hot code, so it leaves the interpreter sooner. The code counts its use, and the
+        /// compile service compiles the most used again in full.
+        case quick
+        /// The optimisation pipelines below and code generation at `codeGenLevel`.
+        case full
+    }
+
+    /// Compiles `regions`. In full quality, one LLVM module per pipeline: regions with a loop
+    /// inside get the full optimisation pipeline, the others the light one. The results are in
+    /// the order of `regions`; a region whose IR is invalid fails alone.
+    public func compile(_ regions: [Region], quality: Quality = .full) -> [Result<Compiled, JITError>] {
+        if quality == .quick {
+            if quickTargetMachine == nil {
+                quickTargetMachine = LLVMCreateTargetMachine(target, triple, hostCPU, hostFeatures,
+                                                             LLVMCodeGenLevelNone, LLVMRelocPIC, LLVMCodeModelSmall)
+            }
+            return compileModule(regions, pipeline: JITCompiler.quickPipeline, targetMachine: quickTargetMachine!, countUses: true)
+        }
         var results = [Result<Compiled, JITError>?](repeating: nil, count: regions.count)
         let hasLoop = regions.map(\.hasLoop)
         let loops = regions.indices.filter { hasLoop[$0] }
         let straight = regions.indices.filter { !hasLoop[$0] }
         for (group, pipeline) in [(loops, JITCompiler.loopPipeline), (straight, JITCompiler.pipeline)] where !group.isEmpty {
-            for (index, result) in zip(group, compileModule(group.map { regions[$0] }, pipeline: pipeline)) {
+            for (index, result) in zip(group, compileModule(group.map { regions[$0] }, pipeline: pipeline,
+                                                            targetMachine: targetMachine, countUses: false)) {
                 results[index] = result
             }
         }
@@ -152,7 +182,8 @@ public final class JITCompiler {
 
     /// Compiles `regions` together, as one LLVM module: part of the cost of a compilation
     /// (pipelines, code generation set-up, linking) is per module, not per function.
-    private func compileModule(_ regions: [Region], pipeline: String) -> [Result<Compiled, JITError>] {
+    private func compileModule(_ regions: [Region], pipeline: String, targetMachine: LLVMTargetMachineRef,
+                               countUses: Bool) -> [Result<Compiled, JITError>] {
         let context = LLVMContextCreate()!
         defer { LLVMContextDispose(context) }
         nextModule += 1
@@ -164,7 +195,8 @@ public final class JITCompiler {
         var lifted: [(index: Int, name: String, links: [(symbol: String, target: UInt32)])] = []
         for (index, region) in regions.enumerated() {
             let name = "isomorph_\(String(region.start, radix: 16))_\(String(runID, radix: 16))_\(nextModule)_\(index)"
-            let links = Lifter.lift(region, into: module, context: context, name: name)
+            let links = Lifter.lift(region, into: module, context: context, name: name,
+                                    useCounter: countUses ? JITCompiler.useCounterSymbol(name) : nil)
             if dumps(region, .lift) { dump("lifted IR", region, function: name, module: module) }
             let function = LLVMGetNamedFunction(module, name)!
             if LLVMVerifyFunction(function, LLVMReturnStatusAction) != 0 {
@@ -213,7 +245,7 @@ public final class JITCompiler {
         case .failure(let error): return fail(error)
         }
         for (index, name, linkSymbols) in lifted {
-            results[index] = lookUp(name, linkSymbols, start: regions[index].start, object: object)
+            results[index] = lookUp(name, linkSymbols, start: regions[index].start, object: object, countsUses: countUses)
         }
         return results.map { $0! }
     }
@@ -232,10 +264,18 @@ public final class JITCompiler {
 
     /// The linked function `name` (the region entered at `start`) and its link slots.
     public func lookUp(_ name: String, _ linkSymbols: [(symbol: String, target: UInt32)],
-                       start: UInt32, object: CompiledObject? = nil) -> Result<Compiled, JITError> {
+                       start: UInt32, object: CompiledObject? = nil, countsUses: Bool = false) -> Result<Compiled, JITError> {
         var address: LLVMOrcExecutorAddress = 0
         if let error = LLVMOrcLLJITLookup(jit, &address, name) {
             return .failure(JITError("compiled function \(name) not found", error))
+        }
+        var useCount: UnsafePointer<UInt64>?
+        if countsUses {
+            var counter: LLVMOrcExecutorAddress = 0
+            if let error = LLVMOrcLLJITLookup(jit, &counter, JITCompiler.useCounterSymbol(name)) {
+                return .failure(JITError("the use counter of \(name) was not found", error))
+            }
+            useCount = UnsafePointer(bitPattern: UInt(counter))
         }
         var links: [(slot: UnsafeMutablePointer<UnsafeRawPointer?>, target: UInt32)] = []
         for (symbol, target) in linkSymbols {
@@ -251,8 +291,10 @@ public final class JITCompiler {
             fflush(perfMap)
         }
         return .success(Compiled(function: UnsafeRawPointer(bitPattern: UInt(address))!, links: links,
-                                 object: object, symbol: name, linkSymbols: linkSymbols))
+                                 useCount: useCount, object: object, symbol: name, linkSymbols: linkSymbols))
     }
+
+    static func useCounterSymbol(_ function: String) -> String { function + "_uses" }
 
     /// An empty module for the host: its target triple and data layout set.
     private func makeModule(_ name: String, in context: LLVMContextRef) -> LLVMModuleRef {

@@ -40,13 +40,18 @@ public final class LLVMEmitter: Emitter {
     /// stores the compiled code of `target` there; the exit then tail-calls it.
     public private(set) var links: [(symbol: String, target: UInt32)] = []
     private let functionName: String
+    /// See `useCounter` in `init`.
+    private var counter: LLVMValueRef?
     /// See `Region.checksLoads`.
     private let checksLoads: Bool
 
     /// Creates `name` in `module` with the compiled-code ABI, with one LLVM block per guest
     /// block start in `blockStarts` (the first is the entry); `beginBlock` positions at one.
+    /// `useCounter`, when given, names a 64-bit global the function increments at the start of
+    /// each guest block, loop iterations included (quickly compiled code counts its use, so the
+    /// hottest is compiled again, fully optimised).
     public init(context: LLVMContextRef, module: LLVMModuleRef, name: String, blockStarts: [UInt32],
-                checksLoads: Bool = true) {
+                checksLoads: Bool = true, useCounter: String? = nil) {
         self.functionName = name
         self.checksLoads = checksLoads
         self.context = context
@@ -91,6 +96,10 @@ public final class LLVMEmitter: Emitter {
         LLVMBuildStore(builder, LLVMBuildZExt(builder, LLVMBuildLoad2(builder, i8, statePointer(CPUState.Offsets.ge), ""), i32, ""), ge)
         budget = LLVMBuildAlloca(builder, i32, "budget")
         LLVMBuildStore(builder, LLVMBuildLoad2(builder, i32, statePointer(CPUState.Offsets.loopBudget), ""), budget)
+        if let useCounter {
+            counter = LLVMAddGlobal(module, i64, useCounter)!
+            LLVMSetInitializer(counter, LLVMConstInt(i64, 0, 0))
+        }
         for start in blockStarts where guestBlocks[start] == nil {
             guestBlocks[start] = LLVMAppendBasicBlockInContext(context, function, "block_\(String(start, radix: 16))")
         }
@@ -102,6 +111,9 @@ public final class LLVMEmitter: Emitter {
         forgetFlagWrites()  // a block may be reached from several paths
         if LLVMGetBasicBlockTerminator(LLVMGetInsertBlock(builder)) == nil { LLVMBuildUnreachable(builder) }
         LLVMPositionBuilderAtEnd(builder, guestBlocks[start])
+        if let counter {
+            LLVMBuildStore(builder, LLVMBuildAdd(builder, LLVMBuildLoad2(builder, i64, counter, ""), LLVMConstInt(i64, 1, 0), ""), counter)
+        }
     }
 
     deinit { LLVMDisposeBuilder(builder) }

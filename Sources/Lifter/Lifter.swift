@@ -12,6 +12,10 @@ public struct Region: Sendable {
     public struct Block: Sendable {
         public var start: UInt32
         public var instructions: [Instruction]
+        public init(start: UInt32, instructions: [Instruction]) {
+            self.start = start
+            self.instructions = instructions
+        }
         /// The guest code it was made from (in 64 bits: a block at the top of memory ends at 2^32).
         public var range: Range<UInt64> { UInt64(start)..<(UInt64(start) + UInt64(instructions.count * 4)) }
         /// The address after the last instruction (wrapping at 2^32, as the pc does).
@@ -112,12 +116,13 @@ public enum Lifter {
     }
 
     /// Emits `region` as the function `name` in `module`; returns its chainable exits (link
-    /// slot symbol and target pc).
+    /// slot symbol and target pc). With `useCounter`, the function counts the guest blocks it
+    /// runs in that 64-bit global.
     @discardableResult
     public static func lift(_ region: Region, into module: LLVMModuleRef, context: LLVMContextRef,
-                            name: String) -> [(symbol: String, target: UInt32)] {
+                            name: String, useCounter: String? = nil) -> [(symbol: String, target: UInt32)] {
         let e = LLVMEmitter(context: context, module: module, name: name, blockStarts: region.blocks.map(\.start),
-                            checksLoads: region.checksLoads)
+                            checksLoads: region.checksLoads, useCounter: useCounter)
         for block in region.blocks {
             e.beginBlock(block.start)
             var pc = block.start

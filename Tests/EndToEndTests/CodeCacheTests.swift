@@ -6,12 +6,14 @@ import XCTest
 final class CodeCacheTests: EndToEndTestCase {
     private func guest(_ name: String) -> String { EndToEnd.buildDir.appendingPathComponent(name).path }
 
-    /// Runs `program` compiling everything, with the cache in `cache`; returns the result and its JIT statistics.
-    private func run(_ program: String, cache: URL, extra: [String] = [], _ arguments: [String] = [],
+    /// Runs `program` compiling everything (in full, unless `upgradeAfter` asks for quick code
+    /// first), with the cache in `cache`; returns the result and its JIT statistics.
+    private func run(_ program: String, cache: URL, upgradeAfter: UInt64 = 0, _ arguments: [String] = [],
                      file: StaticString = #filePath, line: UInt = #line) throws -> (RunResult, [String: Any]) {
         let stats = try EndToEnd.freshDirectory("cache-stats").appendingPathComponent("stats.json")
         let r = try isomorph(["run", "--tier", "jit", "--jit-threshold", "1", "--jit-sync", "--cache-dir", cache.path,
-                              "--stats-json", stats.path] + extra + [program] + arguments, file: file, line: line)
+                              "--jit-upgrade-after", String(upgradeAfter), "--stats-json", stats.path] + [program] + arguments,
+                             file: file, line: line)
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: stats)) as? [String: Any]
         return (r, object?["jit"] as? [String: Any] ?? [:])
     }
@@ -39,6 +41,38 @@ final class CodeCacheTests: EndToEndTestCase {
         XCTAssertEqual(secondStats["regions_from_cache"] as? Int, firstStats["blocks_compiled"] as? Int, "\(secondStats)")
         XCTAssertGreaterThan(secondStats["cached_objects_linked"] as? Int ?? 0, 0, "\(secondStats)")
         XCTAssertEqual(secondStats["regions_saved_to_cache"] as? Int, 0, "nothing new to save: \(secondStats)")
+    }
+
+    /// Quick code is kept too; a later run compiles the part that turns hot in full and keeps
+    /// that, and the run after prefers it.
+    func testQuickCodeIsKeptAndCompiledInFullWhenHot() throws {
+        guard requirePrerequisites(needQemu: false) else { return }
+        let cache = try EndToEnd.freshDirectory("cache-quick")
+        let program = guest("cpu_heavy.static.v7")
+        let (first, firstStats) = try run(program, cache: cache, upgradeAfter: 1 << 40, ["1"])
+        XCTAssertEqual(first.status, 0, first.summary)
+        let compiled = firstStats["blocks_compiled"] as? Int ?? 0
+        XCTAssertGreaterThan(compiled, 0, "\(firstStats)")
+        XCTAssertEqual(firstStats["regions_compiled_quick"] as? Int, compiled, "all quick: \(firstStats)")
+        XCTAssertEqual(firstStats["regions_upgraded"] as? Int, 0, "none used 2^40 times: \(firstStats)")
+        XCTAssertEqual(firstStats["regions_saved_to_cache"] as? Int, compiled, "quick code is kept: \(firstStats)")
+
+        let (second, secondStats) = try run(program, cache: cache, upgradeAfter: 1000, ["1"])
+        XCTAssertEqual(second.status, 0, second.summary)
+        XCTAssertEqual(second.stdoutText, first.stdoutText)
+        XCTAssertEqual(secondStats["blocks_compiled"] as? Int, 0, "\(secondStats)")
+        XCTAssertEqual(secondStats["regions_from_cache"] as? Int, compiled, "\(secondStats)")
+        let upgraded = secondStats["regions_upgraded"] as? Int ?? 0
+        XCTAssertGreaterThan(upgraded, 0, "the hot loops are compiled in full: \(secondStats)")
+        XCTAssertLessThan(upgraded, compiled, "only what ran 1000 blocks: \(secondStats)")
+        XCTAssertEqual(secondStats["regions_saved_to_cache"] as? Int, upgraded, "\(secondStats)")
+
+        let (third, thirdStats) = try run(program, cache: cache, upgradeAfter: 1000, ["1"])
+        XCTAssertEqual(third.status, 0, third.summary)
+        XCTAssertEqual(third.stdoutText, first.stdoutText)
+        XCTAssertEqual(thirdStats["blocks_compiled"] as? Int, 0, "\(thirdStats)")
+        XCTAssertEqual(thirdStats["regions_upgraded"] as? Int, 0, "the full code came from the cache: \(thirdStats)")
+        XCTAssertEqual(thirdStats["regions_saved_to_cache"] as? Int, 0, "\(thirdStats)")
     }
 
     /// The program whose code changes is not given the old code: asm_smc rewrites its own

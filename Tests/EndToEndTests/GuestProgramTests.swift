@@ -36,10 +36,12 @@ final class GuestProgramTests: EndToEndTestCase {
 
     /// The JIT tier with every block compiled before it first runs again (threshold 1,
     /// synchronous compilation), on one variant of each case: compiled code really runs.
-    /// Without the code cache, so this run compiles it all.
+    /// Without the code cache, so this run compiles it all; quick code first, replaced by full
+    /// code as soon as it has run (upgrade after 1 block), so both run on every case.
     func testJITTierCompilingEverything() {
         guard requirePrerequisites() else { return }
-        GuestChecker(isomorphOptions: ["--tier", "jit", "--jit-threshold", "1", "--jit-sync", "--no-cache"], file: #filePath, line: #line)
+        GuestChecker(isomorphOptions: ["--tier", "jit", "--jit-threshold", "1", "--jit-sync", "--no-cache", "--jit-upgrade-after", "1"],
+                     file: #filePath, line: #line)
             .checkAll(GuestTable.all) { c in
                 let all = GuestVariant.variants(of: c.name)
                 return all.first { $0.variant == "static.v7" }.map { [$0] } ?? Array(all.prefix(1))
@@ -47,13 +49,14 @@ final class GuestProgramTests: EndToEndTestCase {
     }
 
     /// Compiled code from the on-disk cache: every case run twice with one cache directory
-    /// and everything compiled, on one variant of each case; the second pass runs code
-    /// compiled by the first (and by earlier cases of the same program), which must behave
-    /// the same, self-modifying and generated code included.
+    /// and everything compiled (in full at once), on one variant of each case; the second pass
+    /// runs code compiled by the first (and by earlier cases of the same program), which must
+    /// behave the same, self-modifying and generated code included.
     func testJITTierFromTheCodeCache() throws {
         guard requirePrerequisites() else { return }
         let cache = try EndToEnd.freshDirectory("code-cache")
-        let checker = GuestChecker(isomorphOptions: ["--tier", "jit", "--jit-threshold", "1", "--jit-sync", "--cache-dir", cache.path],
+        let checker = GuestChecker(isomorphOptions: ["--tier", "jit", "--jit-threshold", "1", "--jit-sync", "--jit-upgrade-after", "0",
+                                                     "--cache-dir", cache.path],
                                    file: #filePath, line: #line)
         for _ in 0..<2 {
             checker.checkAll(GuestTable.all) { c in
