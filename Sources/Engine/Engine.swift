@@ -354,6 +354,9 @@ public final class Engine {
         let base = memory.base
         let flags = UnsafeRawPointer(memory.pageFlags)
         for _ in 0..<Engine.blocksPerSlice {
+            // At once, not at the next slice: a slice of compiled code can last 100 ms, and
+            // an upgrade is worth most when it replaces quick code a loop is running.
+            if service.hasResults { installCompiled(from: service) }
             if compileBeforeFirstRun && translations.lookup(cpu.pointee.pc) == nil {
                 compileNow(cpu.pointee.pc, service)
             }

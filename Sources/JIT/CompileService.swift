@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Lifter
+import Synchronization
 
 /// Compiles regions on a background thread while the guest keeps running (or on the caller's
 /// thread in synchronous mode). The engine submits hot regions and drains finished ones.
@@ -32,7 +33,8 @@ public final class CompileService {
         let isUpgrade: Bool
     }
 
-    /// ISOMORPH_JIT_LOG prints each compilation (start, instructions, blocks, time) to stderr.
+    /// ISOMORPH_JIT_LOG prints each compilation (start, instructions, blocks, CPU time, kind,
+    /// and when it finished on the monotonic clock) to stderr.
     static let log = getenv("ISOMORPH_JIT_LOG") != nil
     /// Makes the compiler on first use: LLVM's set-up (the JIT, the target machine, the entry
     /// trampoline) costs a few milliseconds that a short run, with nothing hot, never needs.
@@ -57,6 +59,11 @@ public final class CompileService {
     /// the first waits for the others. ISOMORPH_JIT_BATCH overrides it (for measuring).
     static let maxBatch = getenv("ISOMORPH_JIT_BATCH").flatMap { Int(String(cString: $0)) }.map { max(1, $0) } ?? 4
     private var finished: [Finished] = []
+    /// Whether `finished` has results: read by the engine before every dispatch without the
+    /// mutex, so an upgrade replaces running quick code at once, not at the next time slice.
+    private let resultsWaiting = Atomic<Bool>(false)
+    /// Whether compilations finished since the last `drain` (a hint; `drain` is exact).
+    public var hasResults: Bool { resultsWaiting.load(ordering: .relaxed) }
     private var thread: pthread_t?
 
     public init(synchronous: Bool, upgradeAfter: UInt64, makeCompiler: @escaping () throws(JITError) -> JITCompiler) {
@@ -127,6 +134,7 @@ public final class CompileService {
         }
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
+        resultsWaiting.store(false, ordering: .relaxed)
         if finished.isEmpty { return [] }
         let done = finished
         finished.removeAll(keepingCapacity: true)
@@ -157,7 +165,10 @@ public final class CompileService {
             let region = item.region
             if CompileService.log {
                 let kind = item.isUpgrade ? "upgrade" : quality == .quick ? "quick" : "full"
-                fputs("compile 0x\(String(region.start, radix: 16)) \(region.instructionCount) \(region.blocks.count) \(Int(seconds * 1e6))us (\(kind), batch of \(batch.count))\n", stderr)
+                var now = timespec()
+                clock_gettime(CLOCK_MONOTONIC, &now)
+                let at = Int(now.tv_sec % 1000) * 1000 + Int(now.tv_nsec) / 1_000_000
+                fputs("compile 0x\(String(region.start, radix: 16)) \(region.instructionCount) \(region.blocks.count) \(Int(seconds * 1e6))us (\(kind), batch of \(batch.count)) done at \(at) ms\n", stderr)
             }
             switch result {
             case .success(let c):
@@ -177,6 +188,7 @@ public final class CompileService {
             if let uses = result.compiled?.useCount { quickRegions.append((result.region, result.epoch, uses)) }
         }
         finished += done
+        if !done.isEmpty { resultsWaiting.store(true, ordering: .relaxed) }
     }
 
     /// Regions compiled together, at most: one at a time while dumping IR, so each dump
@@ -194,12 +206,14 @@ public final class CompileService {
         return batch
     }
 
-    /// The quick regions used most, at least `upgradeAfter` times, to compile in full. (The counts are read while compiled code may increment them: an aligned 64-bit
-    /// load on x86-64 sees the old or the new value, either of which serves here.)
+    /// The quick regions used most, at least `upgradeAfter` times, to compile in full. (The
+    /// counts are read while compiled code may increment them: an aligned 64-bit load on
+    /// x86-64 sees the old or the new value, either of which serves here.)
     private func takeUpgrades() -> [Work] {
         if quickRegions.isEmpty || upgradeAfter == 0 { return [] }
         // A snapshot: sorting by counts that change while it sorts would break the sort.
         let counts = quickRegions.map { $0.uses.pointee }
+        usesSeen = counts.reduce(0, &+)
         let hot = counts.indices.filter { counts[$0] >= upgradeAfter }
         let chosen = hot.sorted { counts[$0] > counts[$1] }.prefix(batchSize)
         let batch = chosen.map { Work(region: quickRegions[$0].region, epoch: quickRegions[$0].epoch, priority: 0,
@@ -208,10 +222,14 @@ public final class CompileService {
         return batch
     }
 
+    /// The sum of the quick regions' counts at the last look: unchanged, quick code is idle.
+    private var usesSeen: UInt64 = 0
+
     private func work() {
-        // While quick code may turn hot, its counts are looked at every `poll` (doubling, up to
-        // 160 ms, while none is hot).
-        var poll = 10
+        // While quick code runs, its counts are looked at every 5 ms (a hot loop in quick code
+        // runs 2-4 times slower than in full code: waiting costs); while it is idle (the counts
+        // stand still: the guest runs elsewhere or sleeps), ever less often, up to every 160 ms.
+        var poll = 5
         while true {
             pthread_mutex_lock(&mutex)
             var batch: [Work]
@@ -220,11 +238,10 @@ public final class CompileService {
                     batch = takeBatch()
                     break
                 }
+                let before = usesSeen
                 batch = takeUpgrades()
-                if !batch.isEmpty {
-                    poll = 10
-                    break
-                }
+                if !batch.isEmpty { break }
+                poll = usesSeen != before ? 5 : min(poll * 2, 160)
                 if quickRegions.isEmpty {
                     pthread_cond_wait(&wake, &mutex)
                 } else {
@@ -234,7 +251,6 @@ public final class CompileService {
                     deadline.tv_sec += nanoseconds / 1_000_000_000
                     deadline.tv_nsec = nanoseconds % 1_000_000_000
                     pthread_cond_timedwait(&wake, &mutex, &deadline)
-                    poll = min(poll * 2, 160)
                 }
             }
             pthread_mutex_lock(&compiling)
