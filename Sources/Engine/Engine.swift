@@ -19,9 +19,10 @@ public enum Tier: String, CaseIterable, Sendable {
 
 /// How the JIT tier behaves.
 public struct JITOptions: Sendable {
-    /// Executions of a block before it is compiled. Compiling costs ~5 ms of CPU per block
-    /// and the queue is first-come first-served, so a low threshold floods it with warm start-up
-    /// code while the hot loops wait: 2000 measured best (lua5.4 script 2.6 s at 50, 1.8 s here).
+    /// Executions of a block before it is compiled. With quick code first, 500, 1000 and 2000
+    /// ran cold lua5.4, sqlite3, busybox sh and gzip equally fast (within noise), but below
+    /// 2000 even a static hello world reaches the threshold in glibc's start-up, and setting
+    /// LLVM up on the other core slowed its start by ~2 ms (page faults on the same mm).
     public var threshold: UInt32 = 2000
     /// Compile on the guest's thread, so compiled code runs from the next dispatch (testing).
     public var synchronous = false
@@ -142,8 +143,11 @@ public final class Engine {
             process.options.sysroot = LoaderLayout.defaultSysroot
         }
         if tier == .jit {
-            compileService = CompileService(synchronous: jitOptions.synchronous, upgradeAfter: jitOptions.upgradeAfter) { () throws(JITError) in
-                let compiler = try JITCompiler()
+            compileService = CompileService(synchronous: jitOptions.synchronous, upgradeAfter: jitOptions.upgradeAfter,
+                                            dumpsIR: !jitOptions.dumpStages.isEmpty) { () throws(JITError) in
+                let compiler = try JITCompiler(callouts: [
+                    CompiledCodeABI.kernelHelperCallout: unsafeBitCast(Engine.kernelHelperCallout, to: UnsafeRawPointer.self),
+                ])
                 compiler.dumpStages = jitOptions.dumpStages
                 compiler.dumpAddress = jitOptions.dumpAddress
                 return compiler
@@ -170,6 +174,7 @@ public final class Engine {
             invalidationEpoch &+= 1
         }
         if let service = compileService {
+            Engine.calloutProcess = Unmanaged.passUnretained(process)
             interpreter.hotThreshold = max(1, jitOptions.threshold)
             interpreter.onHotBlock = { [unowned self] start, instructions in
                 submitHotBlock(start, instructions, to: service)
@@ -212,6 +217,15 @@ public final class Engine {
     }
 
     // MARK: JIT tier
+
+    /// The process whose compiled code calls out (an isomorph process runs one guest).
+    nonisolated(unsafe) private static var calloutProcess: Unmanaged<LinuxProcess>?
+
+    /// `CompiledCodeABI.kernelHelperCallout`.
+    private static let kernelHelperCallout: KernelHelperCallout = { cpu in
+        guard let process = Engine.calloutProcess?.takeUnretainedValue() else { return 0 }
+        return process.runKernelHelperInline(&cpu.assumingMemoryBound(to: CPUState.self).pointee) ? 1 : 0
+    }
 
     /// Queues the region entered at the hot block `start` for compilation. The region takes in
     /// the blocks its direct branches reach that are warm, having run at least a quarter of the

@@ -37,13 +37,19 @@ public final class CompileService {
     /// and when it finished on the monotonic clock) to stderr.
     static let log = getenv("ISOMORPH_JIT_LOG") != nil
     /// Makes the compiler on first use: LLVM's set-up (the JIT, the target machine, the entry
-    /// trampoline) costs a few milliseconds that a short run, with nothing hot, never needs.
+    /// trampoline) costs 5-6 ms that a short run, with nothing hot, never needs. The compile
+    /// thread makes it for its first compilation, so the guest does not wait for it; the
+    /// guest's thread makes it only when it needs it first (code from the code cache).
     private let makeCompiler: () throws(JITError) -> JITCompiler
-    /// The compiler once made (set on the guest's thread before anything is submitted, so
-    /// the compile thread, which takes work under `mutex`, always finds it).
+    /// The compiler once made: written once, under `compiling`, and then `compilerReady` set.
+    /// Compiled code exists only after it is made, so code that runs compiled code finds it.
     public private(set) var startedCompiler: JITCompiler?
-    /// Why the compiler could not be made; everything is interpreted then.
-    public private(set) var unavailable: String?
+    private let compilerReady = Atomic<Bool>(false)
+    /// Why the compiler could not be made (under `compiling`); everything is interpreted then.
+    private var unavailable: String?
+    private let compilerUnavailable = Atomic<Bool>(false)
+    /// `--dump-ir` is on: regions compile one at a time, so each dump shows one region.
+    private let dumpsIR: Bool
     public let synchronous: Bool
     private var mutex = pthread_mutex_t()
     private var wake = pthread_cond_t()
@@ -66,8 +72,10 @@ public final class CompileService {
     public var hasResults: Bool { resultsWaiting.load(ordering: .relaxed) }
     private var thread: pthread_t?
 
-    public init(synchronous: Bool, upgradeAfter: UInt64, makeCompiler: @escaping () throws(JITError) -> JITCompiler) {
+    public init(synchronous: Bool, upgradeAfter: UInt64, dumpsIR: Bool,
+                makeCompiler: @escaping () throws(JITError) -> JITCompiler) {
         self.makeCompiler = makeCompiler
+        self.dumpsIR = dumpsIR
         self.synchronous = synchronous
         self.upgradeAfter = upgradeAfter
         pthread_mutex_init(&mutex, nil)
@@ -87,28 +95,40 @@ public final class CompileService {
         thread = t
     }
 
-    /// The compiler, made now if it was not yet (call from the guest's thread); nil, after
-    /// one warning line, when LLVM cannot be set up.
+    /// The compiler, made now if it was not yet (call from the guest's thread: it waits while
+    /// the compile thread makes it or compiles); nil, after one warning line, when LLVM cannot
+    /// be set up.
     public var compiler: JITCompiler? {
-        if let startedCompiler { return startedCompiler }
-        if unavailable != nil { return nil }
+        if compilerReady.load(ordering: .acquiring) { return startedCompiler }
+        if compilerUnavailable.load(ordering: .relaxed) { return nil }
+        pthread_mutex_lock(&compiling)
+        makeCompilerIfNeeded()
+        pthread_mutex_unlock(&compiling)
+        return startedCompiler
+    }
+
+    /// With `compiling` held: makes the compiler unless it exists or cannot be made.
+    private func makeCompilerIfNeeded() {
+        guard startedCompiler == nil, unavailable == nil else { return }
         do {
             startedCompiler = try makeCompiler()
+            compilerReady.store(true, ordering: .releasing)
         } catch {
             unavailable = error.description
+            compilerUnavailable.store(true, ordering: .relaxed)
             fputs("isomorph: warning: the JIT is unavailable (\(error.description)); the program runs interpreted\n", stderr)
         }
-        return startedCompiler
     }
 
     /// Queues `region`; the hottest queued regions (highest `priority`) compile first.
     public func submit(_ region: Region, epoch: UInt64, priority: UInt32) {
-        guard compiler != nil else { return }
         let work = Work(region: region, epoch: epoch, priority: priority, quality: upgradeAfter > 0 ? .quick : .full, isUpgrade: false)
         if synchronous {
+            guard compiler != nil else { return }
             finish(compile([work]))
             return
         }
+        if compilerUnavailable.load(ordering: .relaxed) { return }
         pthread_mutex_lock(&mutex)
         queue.append(work)
         pthread_cond_signal(&wake)
@@ -156,7 +176,7 @@ public final class CompileService {
         var start = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
         let quality = batch[0].quality
-        let results = startedCompiler!.compile(batch.map(\.region), quality: quality)  // made before the first submit
+        let results = startedCompiler!.compile(batch.map(\.region), quality: quality)  // made before the first compile
         var end = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
         // The batch's time, shared evenly among its regions.
@@ -193,7 +213,7 @@ public final class CompileService {
 
     /// Regions compiled together, at most: one at a time while dumping IR, so each dump
     /// shows one region.
-    private var batchSize: Int { startedCompiler?.dumpStages.isEmpty == false ? 1 : CompileService.maxBatch }
+    private var batchSize: Int { dumpsIR ? 1 : CompileService.maxBatch }
 
     /// The next batch: the hottest queued region (the earliest among equals) and the next
     /// hottest of the same quality.
@@ -255,7 +275,9 @@ public final class CompileService {
             }
             pthread_mutex_lock(&compiling)
             pthread_mutex_unlock(&mutex)
-            let done = compile(batch)
+            makeCompilerIfNeeded()
+            // Without a compiler (one warning said why) the work is dropped: it stays interpreted.
+            let done = startedCompiler == nil ? [] : compile(batch)
             pthread_mutex_unlock(&compiling)
             pthread_mutex_lock(&mutex)
             finish(done)

@@ -78,7 +78,9 @@ public final class JITCompiler {
     /// cache) never define the same names; renewed in a forked child (see `renewRunID`).
     private var runID = UInt64.random(in: 1...UInt64.max)
 
-    public init() throws(JITError) {
+    /// `callouts`: the engine's functions compiled code calls, by symbol (see
+    /// `CompiledCodeABI`), defined in the JIT as absolute symbols.
+    public init(callouts: [String: UnsafeRawPointer]) throws(JITError) {
         LLVMInitializeX86TargetInfo()
         LLVMInitializeX86Target()
         LLVMInitializeX86TargetMC()
@@ -92,6 +94,15 @@ public final class JITCompiler {
         if let error = LLVMOrcCreateLLJIT(&created, nil) { throw JITError("cannot create the LLVM JIT", error) }
         jit = created!
         dylib = LLVMOrcLLJITGetMainJITDylib(jit)
+        for (name, address) in callouts {
+            let flags = LLVMJITSymbolFlags(GenericFlags: UInt8(LLVMJITSymbolGenericFlagsExported.rawValue | LLVMJITSymbolGenericFlagsCallable.rawValue),
+                                           TargetFlags: 0)
+            var symbol = LLVMOrcCSymbolMapPair(Name: LLVMOrcLLJITMangleAndIntern(jit, name),
+                                               Sym: LLVMJITEvaluatedSymbol(Address: LLVMOrcExecutorAddress(UInt(bitPattern: address)), Flags: flags))
+            if let error = LLVMOrcJITDylibDefine(dylib, LLVMOrcAbsoluteSymbols(&symbol, 1)) {
+                throw JITError("cannot define the callout \(name)", error)
+            }
+        }
         triple = String(cString: LLVMOrcLLJITGetTripleString(jit))
         let cpuName = LLVMGetHostCPUName()!, features = LLVMGetHostCPUFeatures()!
         hostCPU = String(cString: cpuName)

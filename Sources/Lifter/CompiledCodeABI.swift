@@ -31,7 +31,18 @@ public enum CompiledCodeABI {
     public static let callingConvention: UInt32 = 21
     /// The entry trampoline's symbol.
     public static let entrySymbol = "isomorph_enter"
+    /// Callouts into the engine, C convention, defined by the JIT as absolute symbols (so an
+    /// object still embeds no host address: the linker resolves them in each process).
+    ///
+    /// `uint32_t isomorph_kernel_helper(CPUState *cpu)`: called with the state stored when an
+    /// indirect branch targets the vector page (0xffff0000 and up, where the Linux kuser
+    /// helpers are). Nonzero: the helper ran and cpu.pc is its return address, where compiled
+    /// code continues. Zero: nothing changed, and the region returns to the dispatcher.
+    public static let kernelHelperCallout = "isomorph_kernel_helper"
 }
+
+/// The C type of `CompiledCodeABI.kernelHelperCallout`.
+public typealias KernelHelperCallout = @convention(c) (UnsafeMutableRawPointer) -> UInt32
 
 /// The address of a compiled region (preserve_none: not callable from Swift directly).
 public typealias CompiledCode = UnsafeRawPointer

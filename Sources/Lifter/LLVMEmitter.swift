@@ -184,7 +184,7 @@ public final class LLVMEmitter: Emitter {
             LLVMBuildStore(builder, LLVMBuildLoad2(builder, i32, budget, ""), statePointer(CPUState.Offsets.loopBudget))
         }
         if let target = e.target { chain(to: target, budgetLeft: e.budgetLeft) }
-        if e.indirect { chainIndirect(to: e.pc, budgetLeft: e.budgetLeft!) }
+        if e.indirect { chainIndirect(to: runningKernelHelpers(at: e.pc), budgetLeft: e.budgetLeft!) }
         LLVMBuildRet(builder, c32(e.exit.rawValue))
     }
 
@@ -216,6 +216,39 @@ public final class LLVMEmitter: Emitter {
         LLVMSetTailCallKind(call, LLVMTailCallKindMustTail)
         LLVMBuildRet(builder, call)
         LLVMPositionBuilderAtEnd(builder, back)
+    }
+
+    /// With the state stored: a computed target in the vector page (the kuser helpers that
+    /// glibc calls for its thread pointer and atomics) is run by the engine's callout here,
+    /// and the result is where the code goes on: the helper's return address. Without this,
+    /// each helper call was two trips through the dispatcher. When the callout declines (a
+    /// fault, a signal return), the region returns to the dispatcher with pc at the target.
+    private func runningKernelHelpers(at target: LLVMValueRef) -> LLVMValueRef {
+        let before = LLVMGetInsertBlock(builder)
+        let helper = LLVMAppendBasicBlockInContext(context, function, "kernel_helper")
+        let ran = LLVMAppendBasicBlockInContext(context, function, "kernel_helper_ran")
+        let declined = LLVMAppendBasicBlockInContext(context, function, "kernel_helper_declined")
+        let join = LLVMAppendBasicBlockInContext(context, function, "after_kernel_helper")
+        LLVMBuildCondBr(builder, LLVMBuildICmp(builder, LLVMIntUGE, target, c32(0xFFFF_0000), ""), helper, join)
+        LLVMPositionBuilderAtEnd(builder, helper)
+        var parameters: [LLVMTypeRef?] = [ptr]
+        let type = LLVMFunctionType(i32, &parameters, 1, 0)!
+        let callee = LLVMGetNamedFunction(module, CompiledCodeABI.kernelHelperCallout)
+            ?? LLVMAddFunction(module, CompiledCodeABI.kernelHelperCallout, type)
+        var arguments: [LLVMValueRef?] = [cpu]
+        let result = LLVMBuildCall2(builder, type, callee, &arguments, 1, "")
+        LLVMBuildCondBr(builder, LLVMBuildICmp(builder, LLVMIntNE, result, c32(0), ""), ran, declined)
+        LLVMPositionBuilderAtEnd(builder, declined)
+        LLVMBuildRet(builder, c32(CompiledExit.branch.rawValue))
+        LLVMPositionBuilderAtEnd(builder, ran)
+        let returnAddress = LLVMBuildLoad2(builder, i32, statePointer(4 * 15), "")
+        LLVMBuildBr(builder, join)
+        LLVMPositionBuilderAtEnd(builder, join)
+        let next = LLVMBuildPhi(builder, i32, "next_pc")!
+        var values: [LLVMValueRef?] = [target, returnAddress]
+        var blocks: [LLVMBasicBlockRef?] = [before, ran]
+        LLVMAddIncoming(next, &values, &blocks, 2)
+        return next
     }
 
     /// With the state stored: look the computed target up in the dispatch table

@@ -50,10 +50,8 @@ extension LinuxProcess {
             // r0 = oldval, r1 = newval, r2 = ptr. Returns r0 = 0 and C set when *ptr was oldval
             // and now holds newval; else r0 = oldval - *ptr (nonzero) and C clear, as the
             // kernel's `rsbs r0, r3, #0` leaves them.
+            if let fault = accessFault(cpu) { return helperFault(fault, &cpu) }
             let ptr = cpu[2]
-            if let fault = memory.fault(at: ptr, length: 4, write: true) {
-                return helperFault(fault, &cpu)
-            }
             let current: UInt32 = (try? memory.read(ptr)) ?? 0
             var diff = current &- cpu[0]
             if diff == 0 {
@@ -64,10 +62,8 @@ extension LinuxProcess {
             cpu[0] = diff
         case KernelHelper.cmpxchg64:
             // r0 = &oldval (64-bit), r1 = &newval, r2 = ptr.
+            if let fault = accessFault(cpu) { return helperFault(fault, &cpu) }
             let pOld = cpu[0], pNew = cpu[1], ptr = cpu[2]
-            for (a, w) in [(pOld, false), (pNew, false), (ptr, true)] {
-                if let fault = memory.fault(at: a, length: 8, write: w) { return helperFault(fault, &cpu) }
-            }
             let old: UInt64 = (try? memory.read(pOld)) ?? 0
             let new: UInt64 = (try? memory.read(pNew)) ?? 0
             let current: UInt64 = (try? memory.read(ptr)) ?? 0
@@ -88,6 +84,36 @@ extension LinuxProcess {
         cpu.pc = lr & ~1
         if lr & 1 != 0 { cpu.cpsrControl |= PSR.thumbBit } else { cpu.cpsrControl &= ~PSR.thumbBit }
         return .resume
+    }
+
+    /// The fault the helper at cpu.pc would take on its memory accesses, if any.
+    private func accessFault(_ cpu: CPUState) -> MemoryFault? {
+        switch cpu.pc {
+        case KernelHelper.cmpxchg:
+            return memory.fault(at: cpu[2], length: 4, write: true)
+        case KernelHelper.cmpxchg64:
+            // r0 = &oldval, r1 = &newval (read), r2 = ptr (written).
+            for (a, w) in [(cpu[0], false), (cpu[1], false), (cpu[2], true)] {
+                if let fault = memory.fault(at: a, length: 8, write: w) { return fault }
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    /// For compiled code, which calls this on a branch into the vector page: runs the helper at
+    /// cpu.pc and returns true when it needs nothing of the engine (a kuser helper that does
+    /// not fault and returns to ARM code); otherwise changes nothing and returns false, and the
+    /// engine runs it through `runKernelHelper`.
+    public func runKernelHelperInline(_ cpu: inout CPUState) -> Bool {
+        switch cpu.pc {
+        case KernelHelper.memoryBarrier, KernelHelper.getTLS, KernelHelper.cmpxchg, KernelHelper.cmpxchg64:
+            guard cpu[14] & 1 == 0, accessFault(cpu) == nil else { return false }
+            return runKernelHelper(&cpu) == .resume
+        default:
+            return false
+        }
     }
 
     /// The flags of `rsbs r0, rX, #0` with rX = operand: N Z of the result, C = no borrow, V.
