@@ -149,6 +149,7 @@ public final class CompileService {
     public func drain() -> [Finished] {
         if synchronous {
             while case let upgrades = takeUpgrades(), !upgrades.isEmpty { finish(compile(upgrades)) }
+            resultsWaiting.store(false, ordering: .relaxed)
             defer { finished.removeAll(keepingCapacity: true) }
             return finished
         }
