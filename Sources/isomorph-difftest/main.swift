@@ -45,7 +45,7 @@ struct DiffTestCommand: ParsableCommand {
     @Option(help: "The isomorph executable (default: next to this program).")
     var isomorph: String?
 
-    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("An extra argument for every `isomorph run` (repeatable; e.g. --isomorph-arg --jit-threshold --isomorph-arg 50). The jit tier runs with --jit-threshold 1 --jit-sync unless overridden.", valueName: "arg"))
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("An extra argument for every `isomorph run` (repeatable; e.g. --isomorph-arg --jit-threshold --isomorph-arg 50). The jit tier runs with --jit-threshold 1 --jit-sync --jit-upgrade-after 0 (full code) unless overridden (--isomorph-arg --jit-upgrade-after --isomorph-arg 1000000 checks quick code).", valueName: "arg"))
     var isomorphArg: [String] = []
 
     @Flag(help: "Print mismatches as found, without minimizing them.")
