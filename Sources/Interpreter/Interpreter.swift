@@ -215,7 +215,8 @@ public final class Interpreter {
             var executed: UInt64 = 0
             let instructions = b.instructions.baseAddress
             for index in 0..<b.instructions.count {
-                // Read in place: copying an Instruction per step was a tenth of the time.
+                // Fields read through the pointer (the call below still passes a copy, now of
+                // 40 bytes, not 72).
                 let inst = instructions.unsafelyUnwrapped + index
                 exit.pointee.currentPC = address
                 executed &+= 1

@@ -13,8 +13,8 @@ struct ExitRecord {
     enum Kind: UInt8 { case none, branch, svc, breakpoint, undefined, thumb, stopAfter }
     var kind: Kind = .none
     var value: UInt32 = 0
-    /// The address of the instruction executing (kept here, not in the emitter, so the block
-    /// loop never changes the emitter and passes it to `Semantics` without copying it).
+    /// The address of the instruction executing (kept here, not in the emitter, so the emitter
+    /// is one constant value for the whole block loop).
     var currentPC: UInt32 = 0
     var reason = ""
 }

@@ -3,7 +3,7 @@ import ARM
 /// What each A32 instruction does, written once over `Emitter`. The caller has already checked
 /// the condition (`conditionPassed` produces it for compilers).
 public enum Semantics {
-    @inlinable @inline(__always)
+    @inlinable
     public static func execute<E: Emitter>(_ i: Instruction, _ e: E) throws(E.Failure) {
         switch i.op {
         case .andImm, .eorImm, .subImm, .rsbImm, .addImm, .adcImm, .sbcImm, .rscImm,
