@@ -29,7 +29,7 @@ public final class CodeCache {
 
     public struct CachedRegion: Sendable {
         public let symbol: String
-        public let checksLoads: Bool
+        public let checksAccesses: Bool
         /// Quick code (see `JITCompiler.Quality`): used where no full code is cached, and
         /// compiled again in full when it turns out hot.
         public let quick: Bool
@@ -38,7 +38,7 @@ public final class CodeCache {
         public var start: UInt32 { blocks[0].start }
         /// The guest code compiled and how (two regions with equal identities do the same).
         var identity: [UInt32] {
-            [checksLoads ? 1 : 0] + blocks.flatMap { [$0.start, UInt32($0.words.count)] + $0.words }
+            [checksAccesses ? 1 : 0] + blocks.flatMap { [$0.start, UInt32($0.words.count)] + $0.words }
         }
         public var ranges: [Range<UInt64>] {
             blocks.map { UInt64($0.start)..<(UInt64($0.start) + UInt64($0.words.count * 4)) }
@@ -134,7 +134,7 @@ public final class CodeCache {
     /// Notes a region compiled and installed in this run, for `save`.
     public func record(_ compiled: JITCompiler.Compiled, _ region: Region) {
         guard let object = compiled.object else { return }
-        let cached = CachedRegion(symbol: compiled.symbol, checksLoads: region.checksLoads, quick: compiled.useCount != nil,
+        let cached = CachedRegion(symbol: compiled.symbol, checksAccesses: region.checksAccesses, quick: compiled.useCount != nil,
                                   blocks: region.blocks.map { CachedBlock(start: $0.start, words: $0.instructions.map(\.word)) },
                                   links: compiled.linkSymbols)
         if let index = recorded.lastIndex(where: { $0.object === object }) {
@@ -256,7 +256,7 @@ public final class CodeCache {
             u32(UInt32(regions.count))
             for region in regions {
                 string(region.symbol)
-                out.append((region.checksLoads ? 1 : 0) | (region.quick ? 2 : 0))
+                out.append((region.checksAccesses ? 1 : 0) | (region.quick ? 2 : 0))
                 u32(UInt32(region.blocks.count))
                 for block in region.blocks {
                     u32(block.start)
@@ -283,7 +283,7 @@ public final class CodeCache {
             for _ in 0..<(try reader.count()) {
                 let symbol = try reader.string()
                 let flags = try reader.byte()
-                let checksLoads = flags & 1 != 0, quick = flags & 2 != 0
+                let checksAccesses = flags & 1 != 0, quick = flags & 2 != 0
                 var blocks: [CachedBlock] = []
                 for _ in 0..<(try reader.count()) {
                     let start = try reader.u32()
@@ -295,7 +295,7 @@ public final class CodeCache {
                 guard !blocks.isEmpty else { throw FormatError(reason: "a region without blocks") }
                 var links: [(symbol: String, target: UInt32)] = []
                 for _ in 0..<(try reader.count()) { links.append((try reader.string(), try reader.u32())) }
-                regions.append(CachedRegion(symbol: symbol, checksLoads: checksLoads, quick: quick, blocks: blocks, links: links))
+                regions.append(CachedRegion(symbol: symbol, checksAccesses: checksAccesses, quick: quick, blocks: blocks, links: links))
             }
             objects.append(CachedObject(bytes: bytes, regions: regions))
         }

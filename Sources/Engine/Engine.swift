@@ -86,6 +86,9 @@ public struct JITStatistics: Sendable {
     public var dispatches: UInt64 = 0
     public var exitsToInterpreter: UInt64 = 0
     public var translationInvalidations = 0
+    /// Stores by compiled code to write-protected pages holding code (see `HostFaultTrap`),
+    /// counted once per page until its code is forgotten.
+    public var codePageWriteFaults = 0
     /// Kept by compiled code: block-to-block transitions that bypassed the dispatcher, and
     /// indirect branches looked up in the dispatch table and how many found compiled code.
     public var chainedTransitions: UInt64 = 0
@@ -108,9 +111,9 @@ public final class Engine {
     var jitStatistics = JITStatistics()
     /// Bumped at every code invalidation, so compilations of changed code are dropped.
     var invalidationEpoch: UInt64 = 0
-    /// Whether installed or queued compiled code reads guest memory without checks (see
-    /// `Region.checksLoads`): to be dropped as soon as the guest catches memory faults.
-    var uncheckedLoadsCompiled = false
+    /// Whether installed or queued compiled code accesses guest memory without checks (see
+    /// `Region.checksAccesses`): to be dropped as soon as the guest catches memory faults.
+    var uncheckedAccessesCompiled = false
     /// The blocks of regions submitted and not yet finished, each with its region's entry: a
     /// block that turns hot while a region holding it waits is compiled there, not again as a
     /// region of its own. And the blocks that will never compile.
@@ -174,6 +177,9 @@ public final class Engine {
             invalidationEpoch &+= 1
         }
         if let service = compileService {
+            // Compiled code stores without checking for code; the host write-protects code
+            // pages instead, and this handler takes the faults.
+            HostFaultTrap.install(for: memory)
             Engine.calloutProcess = Unmanaged.passUnretained(process)
             interpreter.hotThreshold = max(1, jitOptions.threshold)
             interpreter.onHotBlock = { [unowned self] start, instructions in
@@ -197,6 +203,7 @@ public final class Engine {
     }
 
     deinit {
+        HostFaultTrap.release(memory)
         cpu.deinitialize(count: 1)
         cpu.deallocate()
     }
@@ -245,11 +252,8 @@ public final class Engine {
             jitStatistics.blocksNotCompilable += 1
             return
         }
-        region.checksLoads = !mayRun(checksLoads: false)
-        if !region.checksLoads {
-            if !HostFaultTrap.installed { HostFaultTrap.install(guestBase: memory.base) }
-            uncheckedLoadsCompiled = true
-        }
+        region.checksAccesses = !mayRun(checksAccesses: false)
+        if !region.checksAccesses { uncheckedAccessesCompiled = true }
         for block in region.blocks { pendingBlocks[block.start] = pendingBlocks[block.start] ?? start }
         service.submit(region, epoch: invalidationEpoch, priority: heat)
     }
@@ -273,7 +277,7 @@ public final class Engine {
             // An upgrade's region was compiled long ago, and code elsewhere (a library loaded
             // later) may have changed since: its own code is checked word for word instead.
             let current = done.epoch == invalidationEpoch
-                || (done.isUpgrade && mayRun(checksLoads: done.region.checksLoads)
+                || (done.isUpgrade && mayRun(checksAccesses: done.region.checksAccesses)
                     && done.region.blocks.allSatisfy { guestCode(at: $0.start, is: $0.instructions.map(\.word)) })
             if !current {
                 jitStatistics.staleResults += 1
@@ -298,9 +302,9 @@ public final class Engine {
         return zip(decoded, words).allSatisfy { $0.word == $1 }
     }
 
-    /// Whether code compiled with (or without) load checks may run now (see `Region.checksLoads`).
-    private func mayRun(checksLoads: Bool) -> Bool {
-        checksLoads || !(process.options.strace || process.kernel.catchesMemoryFaults)
+    /// Whether code compiled with (or without) load checks may run now (see `Region.checksAccesses`).
+    private func mayRun(checksAccesses: Bool) -> Bool {
+        checksAccesses || !(process.options.strace || process.kernel.catchesMemoryFaults)
     }
 
     /// Installs cached code for the block just decoded at `pc`, when the cache has a region
@@ -313,13 +317,10 @@ public final class Engine {
             defer { blocksToLookUp.removeFirst() }
             guard translations.lookup(start) == nil, cache.hasRegions(at: start), let compiler = service.compiler else { continue }
             let found = cache.lookUp(start, compiler: compiler) { region in
-                mayRun(checksLoads: region.checksLoads) && region.blocks.allSatisfy { guestCode(at: $0.start, is: $0.words) }
+                mayRun(checksAccesses: region.checksAccesses) && region.blocks.allSatisfy { guestCode(at: $0.start, is: $0.words) }
             }
             guard let (region, compiled) = found else { continue }
-            if !region.checksLoads {
-                if !HostFaultTrap.installed { HostFaultTrap.install(guestBase: memory.base) }
-                uncheckedLoadsCompiled = true
-            }
+            if !region.checksAccesses { uncheckedAccessesCompiled = true }
             translations.insert(start: start, ranges: region.ranges, function: compiled.function, links: compiled.links)
             jitStatistics.regionsFromCache += 1
             if let uses = compiled.useCount {
@@ -328,7 +329,7 @@ public final class Engine {
                 var quick = Region(blocks: region.blocks.map { block in
                     Region.Block(start: block.start, instructions: Array(interpreter.instructions(at: block.start)!.prefix(block.words.count)))
                 })
-                quick.checksLoads = region.checksLoads
+                quick.checksAccesses = region.checksAccesses
                 service.watch(quick: quick, epoch: invalidationEpoch, uses: uses)
             }
         }
@@ -355,19 +356,25 @@ public final class Engine {
 
     /// One slice on the JIT tier: compiled code where there is some, the interpreter elsewhere.
     private func stepJIT(_ service: CompileService) -> LinuxOutcome {
-        if uncheckedLoadsCompiled && process.kernel.catchesMemoryFaults {
+        if uncheckedAccessesCompiled && process.kernel.catchesMemoryFaults {
             // The guest now handles SIGSEGV or SIGBUS (sigaction is a syscall, and every syscall
             // ends a slice): its faults must be exact from here on. Queued compilations are
             // dropped as stale when they finish.
             translations.invalidateAll()
             invalidationEpoch &+= 1
-            uncheckedLoadsCompiled = false
+            uncheckedAccessesCompiled = false
         }
         installCompiled(from: service)
         let state = UnsafeMutableRawPointer(cpu)
         let base = memory.base
         let flags = UnsafeRawPointer(memory.pageFlags)
         for _ in 0..<Engine.blocksPerSlice {
+            // Code that compiled code overwrote (see `HostFaultTrap`) is forgotten before
+            // anything runs again.
+            if memory.writtenCode.pointee != 0 {
+                jitStatistics.codePageWriteFaults += Int(memory.writtenCode.pointee)
+                memory.forgetWrittenCode()
+            }
             // At once, not at the next slice: a slice of compiled code can last 100 ms, and
             // an upgrade is worth most when it replaces quick code a loop is running.
             if service.hasResults { installCompiled(from: service) }

@@ -178,17 +178,18 @@ struct InterpreterEmitter: Emitter {
     /// Crossing a page, hitting a page with decoded code, or faulting.
     func slowStore(_ address: UInt32, _ value: UInt32, size: Int) throws(InterpreterFailure) {
         if let f = memory.fault(at: address, length: UInt32(size), write: true) { throw .fault(f) }
-        rawStore(address, value, size)
         let touchesCode = (memory.flags(ofPage: address) | memory.flags(ofPage: address &+ UInt32(size) &- 1))
             & AddressSpace.PageFlag.code != 0
         if touchesCode {
-            // Self-modifying code: forget the decoded blocks and stop this block after this
+            // Self-modifying code: forget the decoded blocks (which also lifts the page's host
+            // write protection, so before the store) and stop this block after this
             // instruction, so the next instruction is fetched anew.
             memory.invalidateCode(address, UInt32(size))
             if exit.pointee.kind == .none {
                 exit.pointee.kind = .stopAfter
             }
         }
+        rawStore(address, value, size)
     }
 
     func loadExclusive(_ address: UInt32, size: Int) throws(InterpreterFailure) -> UInt32 {

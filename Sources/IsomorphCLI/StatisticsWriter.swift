@@ -28,6 +28,7 @@ enum StatisticsWriter {
             "dispatches": \(s.jit.dispatches),
             "exits_to_interpreter": \(s.jit.exitsToInterpreter),
             "translation_invalidations": \(s.jit.translationInvalidations),
+            "code_page_write_faults": \(s.jit.codePageWriteFaults),
             "chained_transitions": \(s.jit.chainedTransitions),
             "indirect_lookups": \(s.jit.indirectLookups),
             "indirect_hits": \(s.jit.indirectHits),

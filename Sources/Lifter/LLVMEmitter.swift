@@ -42,8 +42,8 @@ public final class LLVMEmitter: Emitter {
     private let functionName: String
     /// See `useCounter` in `init`.
     private var counter: LLVMValueRef?
-    /// See `Region.checksLoads`.
-    private let checksLoads: Bool
+    /// See `Region.checksAccesses`.
+    private let checksAccesses: Bool
 
     /// Creates `name` in `module` with the compiled-code ABI, with one LLVM block per guest
     /// block start in `blockStarts` (the first is the entry); `beginBlock` positions at one.
@@ -51,9 +51,9 @@ public final class LLVMEmitter: Emitter {
     /// each guest block, loop iterations included (quickly compiled code counts its use, so the
     /// hottest is compiled again, fully optimised).
     public init(context: LLVMContextRef, module: LLVMModuleRef, name: String, blockStarts: [UInt32],
-                checksLoads: Bool = true, useCounter: String? = nil) {
+                checksAccesses: Bool = true, useCounter: String? = nil) {
         self.functionName = name
-        self.checksLoads = checksLoads
+        self.checksAccesses = checksAccesses
         self.context = context
         self.module = module
         builder = LLVMCreateBuilderInContext(context)
@@ -526,7 +526,7 @@ public final class LLVMEmitter: Emitter {
 
     /// The host address of a guest access after the inline permission check.
     private func hostAddress(_ address: Value, size: Int, write: Bool) -> LLVMValueRef {
-        if !write && !checksLoads { return hostPointer(address.ref) }
+        if !checksAccesses { return hostPointer(address.ref) }
         var ok = pageAllows(address.ref, write: write)
         if size > 1 {
             let offset = LLVMBuildAnd(builder, address.ref, c32(AddressSpace.pageSize - 1), "")
@@ -549,7 +549,7 @@ public final class LLVMEmitter: Emitter {
     }
 
     public func loadWords(_ start: Value, count: Int, _ loaded: (Value) -> Void) {
-        if checksLoads { checkWords(start, count: count, write: false) }
+        if checksAccesses { checkWords(start, count: count, write: false) }
         for k in 0..<count {
             let v = LLVMBuildLoad2(builder, i32, word(start, k), "")!
             LLVMSetAlignment(v, 1)
@@ -558,7 +558,7 @@ public final class LLVMEmitter: Emitter {
     }
 
     public func storeWords(_ start: Value, count: Int, _ value: (Int) -> Value) {
-        checkWords(start, count: count, write: true)
+        if checksAccesses { checkWords(start, count: count, write: true) }
         for k in 0..<count {
             let s = LLVMBuildStore(builder, value(k).ref, word(start, k))!
             LLVMSetAlignment(s, 1)

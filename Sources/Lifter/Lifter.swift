@@ -27,12 +27,13 @@ public struct Region: Sendable {
         precondition(!blocks.isEmpty, "a region has an entry block")
         self.blocks = blocks
     }
-    /// Whether loads check the guest page permissions inline. Without the check, a load the
-    /// guest may not make faults in the host instead (host protection mirrors the guest's, see
-    /// `AddressSpace.hostProtection`) and the guest dies of SIGSEGV without an exact pc: right
-    /// only while the guest catches neither SIGSEGV nor SIGBUS. Stores always check (they must
-    /// also see pages holding code).
-    public var checksLoads = true
+    /// Whether accesses check the guest page permissions inline (and stores, for pages holding
+    /// code). Without the checks, an access the guest may not make faults in the host instead
+    /// (host protection mirrors the guest's, see `AddressSpace.hostProtection`) and the guest
+    /// dies of SIGSEGV without an exact pc: right only while the guest catches neither SIGSEGV
+    /// nor SIGBUS. A store to a page holding code faults too (`AddressSpace.writeProtectsCode`)
+    /// and is redone once the page is writable.
+    public var checksAccesses = true
     public var start: UInt32 { blocks[0].start }
     /// Whether a branch between its blocks goes backward: a loop inside the region.
     public var hasLoop: Bool {
@@ -122,7 +123,7 @@ public enum Lifter {
     public static func lift(_ region: Region, into module: LLVMModuleRef, context: LLVMContextRef,
                             name: String, useCounter: String? = nil) -> [(symbol: String, target: UInt32)] {
         let e = LLVMEmitter(context: context, module: module, name: name, blockStarts: region.blocks.map(\.start),
-                            checksLoads: region.checksLoads, useCounter: useCounter)
+                            checksAccesses: region.checksAccesses, useCounter: useCounter)
         for block in region.blocks {
             e.beginBlock(block.start)
             var pc = block.start

@@ -49,7 +49,21 @@ public final class AddressSpace {
         @inlinable public static var mapped: UInt8 { 8 }
         /// Decoded or translated code was made from this page: writes must invalidate it.
         @inlinable public static var code: UInt8 { 16 }
+        /// A code page that a store wrote through host write protection; its code is
+        /// forgotten at the next `forgetWrittenCode`.
+        @inlinable public static var codeWritten: UInt8 { 32 }
     }
+
+    /// Whether pages holding code are write-protected in the host while the guest may write
+    /// them, so that compiled code can store without checking for code (see `markCode`).
+    /// A host fault on such a page must then go to `unprotectWrittenCode`: the engine turns it
+    /// on together with its fault handler.
+    public var writeProtectsCode = false
+    /// Code pages written through the write protection and not yet forgotten: a count, then
+    /// up to `writtenPagesCapacity` page numbers (more are found by a scan). Raw memory, as
+    /// a fault handler fills it and the engine polls the count before every dispatch.
+    public let writtenCode: UnsafeMutablePointer<UInt32>
+    private static let writtenPagesCapacity = 64
 
     /// Called with a guest address range whose code must be forgotten (a write to a code page,
     /// munmap, mprotect). Set by the engine.
@@ -67,11 +81,14 @@ public final class AddressSpace {
         base = p
         pageFlags = .allocate(capacity: AddressSpace.pageCount)
         pageFlags.initialize(repeating: 0, count: AddressSpace.pageCount)
+        writtenCode = .allocate(capacity: 1 + AddressSpace.writtenPagesCapacity)
+        writtenCode.initialize(repeating: 0, count: 1 + AddressSpace.writtenPagesCapacity)
     }
 
     deinit {
         munmap(base, AddressSpace.reservationSize)
         pageFlags.deallocate()
+        writtenCode.deallocate()
     }
 
     // MARK: Translation
@@ -184,7 +201,7 @@ public final class AddressSpace {
         let hostProt = AddressSpace.hostProtection(protection)
         let p = mmap(host(address), Int(len), hostProt, flags, fd, off_t(offset))
         if p == MAP_FAILED { return -errno }
-        invalidateCode(address, UInt32(truncatingIfNeeded: len - 1) &+ 1)
+        invalidateCode(address, UInt32(truncatingIfNeeded: len - 1) &+ 1, restoringProtection: false)
         setFlags(address, len, protection.rawValue | PageFlag.mapped)
         return 0
     }
@@ -193,7 +210,7 @@ public final class AddressSpace {
     public func unmap(_ address: UInt32, length: UInt32) {
         let len = AddressSpace.pageAlignUp(UInt64(length))
         guard len > 0, UInt64(address) + len <= UInt64(1) << 32 else { return }
-        invalidateCode(address, UInt32(truncatingIfNeeded: len - 1) &+ 1)
+        invalidateCode(address, UInt32(truncatingIfNeeded: len - 1) &+ 1, restoringProtection: false)
         _ = mmap(host(address), Int(len), PROT_NONE,
                  MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
         setFlags(address, len, 0)
@@ -208,7 +225,7 @@ public final class AddressSpace {
         let end = page + Int(len >> UInt64(AddressSpace.pageShift))
         for p in page..<end where pageFlags[p] & PageFlag.mapped == 0 { return -ENOMEM }
         if mprotect(host(address), Int(len), AddressSpace.hostProtection(protection)) != 0 { return -errno }
-        invalidateCode(address, UInt32(truncatingIfNeeded: len - 1) &+ 1)
+        invalidateCode(address, UInt32(truncatingIfNeeded: len - 1) &+ 1, restoringProtection: false)
         while page < end {
             pageFlags[page] = (pageFlags[page] & ~7 & ~PageFlag.code) | protection.rawValue
             page += 1
@@ -219,6 +236,7 @@ public final class AddressSpace {
     /// Writes bytes regardless of guest protection (the loader filling read-only segments).
     public func poke(_ address: UInt32, _ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
+        invalidateCode(address, UInt32(bytes.count))
         let len = AddressSpace.pageAlignUp(UInt64(address % AddressSpace.pageSize) + UInt64(bytes.count))
         let start = address & ~(AddressSpace.pageSize - 1)
         let prot = AddressSpace.hostProtection(Protection(rawValue: flags(ofPage: address) & 7))
@@ -236,14 +254,25 @@ public final class AddressSpace {
 
     // MARK: Code tracking
 
-    /// Marks the page of `address` as holding decoded code.
+    /// Marks the page of `address` as holding decoded code. With `writeProtectsCode`, a page
+    /// the guest may write becomes read-only in the host until its code is forgotten, so a
+    /// store from compiled code faults instead of checking the page on every store.
     @inline(__always)
     public func markCode(_ address: UInt32) {
-        pageFlags[Int(address >> AddressSpace.pageShift)] |= PageFlag.code
+        let page = Int(address >> AddressSpace.pageShift)
+        if pageFlags[page] & PageFlag.code == 0 { markNewCode(page) }
     }
 
-    /// Forgets code in a range: clears the code marks and tells the engine.
-    public func invalidateCode(_ address: UInt32, _ length: UInt32) {
+    private func markNewCode(_ page: Int) {
+        pageFlags[page] |= PageFlag.code
+        if writeProtectsCode && pageFlags[page] & Protection.write.rawValue != 0 {
+            mprotect(base + page << Int(AddressSpace.pageShift), Int(AddressSpace.pageSize), PROT_READ)
+        }
+    }
+
+    /// Forgets code in a range: clears the code marks (giving written pages back their host
+    /// write permission unless the caller sets protections itself) and tells the engine.
+    public func invalidateCode(_ address: UInt32, _ length: UInt32, restoringProtection: Bool = true) {
         guard length > 0 else { return }
         var page = Int(address >> AddressSpace.pageShift)
         let last = Int((UInt64(address) + UInt64(length) - 1) >> UInt64(AddressSpace.pageShift))
@@ -251,11 +280,53 @@ public final class AddressSpace {
         while page <= last {
             if pageFlags[page] & PageFlag.code != 0 {
                 pageFlags[page] &= ~PageFlag.code
+                if restoringProtection && writeProtectsCode && pageFlags[page] & Protection.write.rawValue != 0 {
+                    mprotect(base + page << Int(AddressSpace.pageShift), Int(AddressSpace.pageSize),
+                             AddressSpace.hostProtection(Protection(rawValue: pageFlags[page] & 7)))
+                }
                 any = true
             }
             page += 1
         }
         if any { codeInvalidated?(address, length) }
+    }
+
+    /// For the host fault handler, on a fault at guest `address`: when it is a code page the
+    /// guest may write (write-protected by `markCode`), makes it writable, notes it for
+    /// `forgetWrittenCode` and returns true: returning from the handler then redoes the store.
+    /// Async-signal-safe: it only reads and writes preallocated memory and calls mprotect.
+    public func unprotectWrittenCode(at address: UInt32) -> Bool {
+        let page = Int(address >> AddressSpace.pageShift)
+        let flags = pageFlags[page]
+        guard writeProtectsCode, flags & PageFlag.code != 0, flags & PageFlag.mapped != 0,
+              flags & Protection.write.rawValue != 0 else { return false }
+        mprotect(base + page << Int(AddressSpace.pageShift), Int(AddressSpace.pageSize),
+                 AddressSpace.hostProtection(Protection(rawValue: flags & 7)))
+        if flags & PageFlag.codeWritten == 0 {
+            pageFlags[page] = flags | PageFlag.codeWritten
+            let count = Int(writtenCode[0])
+            if count < AddressSpace.writtenPagesCapacity { writtenCode[1 + count] = UInt32(page) }
+            writtenCode[0] = UInt32(count + 1)
+        }
+        return true
+    }
+
+    /// Forgets the code of the pages `unprotectWrittenCode` noted. Compiled code may run on
+    /// stale code in between, until it returns to the engine: as on ARM, where new code must be
+    /// made visible to instruction fetch (cache maintenance, the cacheflush syscall) first.
+    public func forgetWrittenCode() {
+        let count = Int(writtenCode[0])
+        guard count > 0 else { return }
+        writtenCode[0] = 0
+        func forget(_ page: Int) {
+            pageFlags[page] &= ~PageFlag.codeWritten
+            invalidateCode(UInt32(page) << AddressSpace.pageShift, AddressSpace.pageSize)
+        }
+        if count <= AddressSpace.writtenPagesCapacity {
+            for k in 0..<count { forget(Int(writtenCode[1 + k])) }
+        } else {
+            for page in 0..<AddressSpace.pageCount where pageFlags[page] & PageFlag.codeWritten != 0 { forget(page) }
+        }
     }
 
     // MARK: Checked access for the syscall layer and the loader
@@ -267,8 +338,8 @@ public final class AddressSpace {
 
     public func write<T: FixedWidthInteger>(_ address: UInt32, _ value: T) throws(MemoryFault) {
         if let f = fault(at: address, length: UInt32(MemoryLayout<T>.size), write: true) { throw f }
+        noteWrite(address, UInt32(MemoryLayout<T>.size))  // first: it lifts a code page's write protection
         host(address).storeBytes(of: value.littleEndian, as: T.self)
-        noteWrite(address, UInt32(MemoryLayout<T>.size))
     }
 
     public func readBytes(_ address: UInt32, count: Int) throws(MemoryFault) -> [UInt8] {
@@ -278,8 +349,8 @@ public final class AddressSpace {
 
     public func writeBytes(_ address: UInt32, _ bytes: [UInt8]) throws(MemoryFault) {
         if let f = fault(at: address, length: UInt32(bytes.count), write: true) { throw f }
-        bytes.withUnsafeBytes { host(address).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         noteWrite(address, UInt32(bytes.count))
+        bytes.withUnsafeBytes { host(address).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
     }
 
     /// A NUL-terminated string of at most `limit` bytes.
@@ -303,7 +374,8 @@ public final class AddressSpace {
         return host(address)
     }
 
-    /// A write by anything but a guest store (syscalls, the loader) to pages that may hold code.
+    /// A write by anything but a guest store (syscalls, the loader) to pages that may hold
+    /// code; before the write, as it lifts the host write protection of code pages.
     @inline(__always)
     public func noteWrite(_ address: UInt32, _ length: UInt32) {
         guard length > 0 else { return }

@@ -120,10 +120,12 @@ enum GuestTable {
         GuestCase("sig_longjmp", .signals),
         GuestCase("sig_altstack", .signals),
         GuestCase("segv", .signals, expect: .killedBy(SIGSEGV, messageRequired: true)),
-        // Compiled code without load checks (the guest catches no SIGSEGV): the host fault
-        // kills the guest; once the guest installs a handler, loads are checked and exact.
+        // Compiled code without access checks (the guest catches no SIGSEGV): the host fault
+        // kills the guest; once the guest installs a handler, accesses are checked and exact.
         GuestCase("load_fault", .signals, expect: .killedBy(SIGSEGV, messageRequired: true)),
         GuestCase("load_fault", .signals, label: "caught", args: ["catch"]),
+        GuestCase("store_fault", .signals, expect: .killedBy(SIGSEGV, messageRequired: true)),
+        GuestCase("store_fault", .signals, label: "caught", args: ["catch"]),
         GuestCase("abort", .signals, expect: .killedBy(SIGABRT, messageRequired: true)),
         GuestCase("sigpipe", .signals, expect: .killedBy(SIGPIPE, messageRequired: false)),
         GuestCase("sigpipe", .signals, label: "ignored", args: ["ignore"]),
