@@ -111,7 +111,7 @@ public final class CodeCache {
     }
 
     /// Finds a cached region entered at `pc` that `accepts` (the caller checks the guest code
-    /// and the load checking), links its object if needed and returns its compiled code.
+    /// and the access checking), links its object if needed and returns its compiled code.
     public func lookUp(_ pc: UInt32, compiler: JITCompiler,
                        accepts: (CachedRegion) -> Bool) -> (region: CachedRegion, compiled: JITCompiler.Compiled)? {
         for (object, region) in candidates(at: pc) where object.state != .failed && accepts(region) {

@@ -302,7 +302,7 @@ public final class Engine {
         return zip(decoded, words).allSatisfy { $0.word == $1 }
     }
 
-    /// Whether code compiled with (or without) load checks may run now (see `Region.checksAccesses`).
+    /// Whether code compiled with (or without) access checks may run now (see `Region.checksAccesses`).
     private func mayRun(checksAccesses: Bool) -> Bool {
         checksAccesses || !(process.options.strace || process.kernel.catchesMemoryFaults)
     }
