@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark harness: builds the workloads natively (x86-64) and for ARM, runs each natively,
 under qemu-arm and under every Isomorph tier in one go, and prints times and ratios.
-Writes bench/RESULTS.md. Usage: bench/run.py [--repeat N] [--tiers interp,...] [--only NAME,...]
+Writes bench/RESULTS.md. Usage: bench/run.py [--repeat N] [--interp-repeat N] [--tiers interp,...] [--only NAME,...]
 [--sysroot DIR] (real programs too: lua, sqlite3, busybox from a Debian armel sysroot made by
 bench/armel-sysroot.sh)."""
 import argparse, os, platform, shutil, subprocess, sys, tempfile, time, datetime
@@ -59,14 +59,22 @@ def run_once(cmd, stdin):
         sys.exit(f"bench: {' '.join(cmd)} failed with status {p.returncode}: {p.stderr.decode()[:200]}")
     return elapsed, p.stdout
 
+def repeats(args, label):
+    """How many runs `label` gets: the interpreter tier has its own count."""
+    return args.interp_repeat if label == "isomorph interp" else args.repeat
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--interp-repeat", type=int, default=None,
+                    help="runs of the interp tier (default: --repeat); it is ~20x slower than the others, so 1 saves most of a --repeat 3")
     ap.add_argument("--tiers", default="interp", help="comma-separated: interp, jit (cold: empty code cache), jit-warm (code cache filled by a previous run)")
     ap.add_argument("--only", default="")
     ap.add_argument("--isomorph", default=os.path.join(ROOT, ".build", "release", "isomorph"))
     ap.add_argument("--sysroot", default="", help="a Debian armel sysroot (bench/armel-sysroot.sh): also time real programs")
     args = ap.parse_args()
+    if args.interp_repeat is None:
+        args.interp_repeat = args.repeat
     if not os.path.exists(args.isomorph):
         sys.exit(f"bench: {args.isomorph} not found; run `swift build -c release` first")
     build()
@@ -80,7 +88,7 @@ def main():
     for name in names:
         times, outputs = {}, {}
         for label, cmd in runners:
-            times[label], outputs[label] = timed(lambda: cmd(name), args.repeat, prime=label.endswith("warm"))
+            times[label], outputs[label] = timed(lambda: cmd(name), repeats(args, label), prime=label.endswith("warm"))
         reference = outputs["qemu-arm"]
         for label in times:
             if label.startswith("isomorph") and outputs[label] != reference:
@@ -122,7 +130,8 @@ def main():
     text = "\n".join([
         "# Benchmark results", "",
         f"Measured {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC on {cpu}, {os.cpu_count()} cores, {platform.platform()}.",
-        f"Command: `bench/run.py --repeat {args.repeat} --tiers {args.tiers}{' --sysroot ' + args.sysroot if args.sysroot else ''}`. Times are wall-clock seconds, best of {args.repeat}.",
+        f"Command: `bench/run.py --repeat {args.repeat}{f' --interp-repeat {args.interp_repeat}' if args.interp_repeat != args.repeat else ''} --tiers {args.tiers}{' --sysroot ' + args.sysroot if args.sysroot else ''}`. "
+        f"Times are wall-clock seconds, best of {args.repeat}{f' (interp: of {args.interp_repeat})' if args.interp_repeat != args.repeat else ''}.",
         "ARM binaries: arm-linux-gnueabi-gcc -O2 -static (ARMv5TE, soft-float); native: cc -O2.", "",
         *lines, "", *summary, "", start_line, "", *real_lines])
     chart(rows, labels)
@@ -156,7 +165,7 @@ def real_programs(args, tiers):
         times, outputs = {}, {}
         for label, prefix in runners:
             times[label], outputs[label] = timed(lambda: prefix(f"real{index}") + [os.path.join(root, program)] + arguments,
-                                                 args.repeat, stdin, prime=label.endswith("warm"))
+                                                 repeats(args, label), stdin, prime=label.endswith("warm"))
         for label in times:
             if outputs[label] != outputs["qemu-arm"]:
                 sys.exit(f"bench: {name} under {label} printed other output than under qemu-arm")
