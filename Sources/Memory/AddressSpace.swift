@@ -265,9 +265,15 @@ public final class AddressSpace {
 
     private func markNewCode(_ page: Int) {
         pageFlags[page] |= PageFlag.code
-        if writeProtectsCode && pageFlags[page] & Protection.write.rawValue != 0 {
-            mprotect(base + page << Int(AddressSpace.pageShift), Int(AddressSpace.pageSize), PROT_READ)
-        }
+        if writeProtectsCode && pageFlags[page] & Protection.write.rawValue != 0 { setHostProtection(page, writable: false) }
+    }
+
+    /// Gives one page the guest's protection in the host, without write when not `writable`.
+    /// Async-signal-safe (see `unprotectWrittenCode`).
+    private func setHostProtection(_ page: Int, writable: Bool) {
+        let guest = Protection(rawValue: pageFlags[page] & 7)
+        mprotect(base + page << Int(AddressSpace.pageShift), Int(AddressSpace.pageSize),
+                 AddressSpace.hostProtection(writable ? guest : guest.subtracting(.write)))
     }
 
     /// Forgets code in a range: clears the code marks (giving written pages back their host
@@ -281,8 +287,7 @@ public final class AddressSpace {
             if pageFlags[page] & PageFlag.code != 0 {
                 pageFlags[page] &= ~PageFlag.code
                 if restoringProtection && writeProtectsCode && pageFlags[page] & Protection.write.rawValue != 0 {
-                    mprotect(base + page << Int(AddressSpace.pageShift), Int(AddressSpace.pageSize),
-                             AddressSpace.hostProtection(Protection(rawValue: pageFlags[page] & 7)))
+                    setHostProtection(page, writable: true)
                 }
                 any = true
             }
@@ -300,8 +305,7 @@ public final class AddressSpace {
         let flags = pageFlags[page]
         guard writeProtectsCode, flags & PageFlag.code != 0, flags & PageFlag.mapped != 0,
               flags & Protection.write.rawValue != 0 else { return false }
-        mprotect(base + page << Int(AddressSpace.pageShift), Int(AddressSpace.pageSize),
-                 AddressSpace.hostProtection(Protection(rawValue: flags & 7)))
+        setHostProtection(page, writable: true)
         if flags & PageFlag.codeWritten == 0 {
             pageFlags[page] = flags | PageFlag.codeWritten
             let count = Int(writtenCode[0])
