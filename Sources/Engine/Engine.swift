@@ -368,13 +368,11 @@ public final class Engine {
         let state = UnsafeMutableRawPointer(cpu)
         let base = memory.base
         let flags = UnsafeRawPointer(memory.pageFlags)
+        let writtenCode = memory.writtenCode
         for _ in 0..<Engine.blocksPerSlice {
             // Code that compiled code overwrote (see `HostFaultTrap`) is forgotten before
             // anything runs again.
-            if memory.writtenCode.pointee != 0 {
-                jitStatistics.codePageWriteFaults += Int(memory.writtenCode.pointee)
-                memory.forgetWrittenCode()
-            }
+            if writtenCode.pointee != 0 { jitStatistics.codePageWriteFaults += memory.forgetWrittenCode() }
             // At once, not at the next slice: a slice of compiled code can last 100 ms, and
             // an upgrade is worth most when it replaces quick code a loop is running.
             if service.hasResults { installCompiled(from: service) }

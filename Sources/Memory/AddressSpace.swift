@@ -265,7 +265,12 @@ public final class AddressSpace {
 
     private func markNewCode(_ page: Int) {
         pageFlags[page] |= PageFlag.code
-        if writeProtectsCode && pageFlags[page] & Protection.write.rawValue != 0 { setHostProtection(page, writable: false) }
+        if protectsCodeFromWrites(page) { setHostProtection(page, writable: false) }
+    }
+
+    /// Whether a code page is write-protected in the host: the guest may write it.
+    private func protectsCodeFromWrites(_ page: Int) -> Bool {
+        writeProtectsCode && pageFlags[page] & Protection.write.rawValue != 0
     }
 
     /// Gives one page the guest's protection in the host, without write when not `writable`.
@@ -286,9 +291,7 @@ public final class AddressSpace {
         while page <= last {
             if pageFlags[page] & PageFlag.code != 0 {
                 pageFlags[page] &= ~PageFlag.code
-                if restoringProtection && writeProtectsCode && pageFlags[page] & Protection.write.rawValue != 0 {
-                    setHostProtection(page, writable: true)
-                }
+                if restoringProtection && protectsCodeFromWrites(page) { setHostProtection(page, writable: true) }
                 any = true
             }
             page += 1
@@ -303,8 +306,7 @@ public final class AddressSpace {
     public func unprotectWrittenCode(at address: UInt32) -> Bool {
         let page = Int(address >> AddressSpace.pageShift)
         let flags = pageFlags[page]
-        guard writeProtectsCode, flags & PageFlag.code != 0, flags & PageFlag.mapped != 0,
-              flags & Protection.write.rawValue != 0 else { return false }
+        guard flags & PageFlag.code != 0, flags & PageFlag.mapped != 0, protectsCodeFromWrites(page) else { return false }
         setHostProtection(page, writable: true)
         if flags & PageFlag.codeWritten == 0 {
             pageFlags[page] = flags | PageFlag.codeWritten
@@ -318,9 +320,10 @@ public final class AddressSpace {
     /// Forgets the code of the pages `unprotectWrittenCode` noted. Compiled code may run on
     /// stale code in between, until it returns to the engine: as on ARM, where new code must be
     /// made visible to instruction fetch (cache maintenance, the cacheflush syscall) first.
-    public func forgetWrittenCode() {
+    /// Returns how many pages were noted.
+    public func forgetWrittenCode() -> Int {
         let count = Int(writtenCode[0])
-        guard count > 0 else { return }
+        guard count > 0 else { return 0 }
         writtenCode[0] = 0
         func forget(_ page: Int) {
             pageFlags[page] &= ~PageFlag.codeWritten
@@ -331,6 +334,7 @@ public final class AddressSpace {
         } else {
             for page in 0..<AddressSpace.pageCount where pageFlags[page] & PageFlag.codeWritten != 0 { forget(page) }
         }
+        return count
     }
 
     // MARK: Checked access for the syscall layer and the loader
