@@ -1,106 +1,219 @@
 /// Decodes A32 words by matching the patterns of `Op` (the encoding table). Where patterns
 /// overlap, the one with more fixed bits wins: in the ARM ARM's tables the more specific
 /// encoding is always the exception carved out of the more general one.
+///
+/// The patterns are compiled once into flat tables of plain values, so decoding a word is a
+/// few masks and shifts: the interpreter decodes every block it meets, and short runs of
+/// dynamically linked programs spend much of their time there.
 public enum Decoder {
+    /// A compiled pattern: fixed-bit mask and value, and where each field's bits are.
+    struct Pattern {
+        let mask: UInt32, value: UInt32
+        /// Runs of adjacent bits, grouped by field, most significant first within a field.
+        let runs: [Run]
+    }
+
+    /// `width` adjacent bits of the word from bit `shift` up, which land at bit `fieldShift`
+    /// of the field's value (a field's bits may be split, as movw's imm4:imm12).
+    struct Run {
+        let field: Field
+        let shift: UInt8, width: UInt8, fieldShift: UInt8
+    }
+
     struct Entry {
         let op: Op
         let mask: UInt32
         let value: UInt32
         /// The encoding has a condition field, so it never matches cond 1111.
         let conditional: Bool
-        /// Field letters with their bit positions, most significant first.
-        let fields: [(letter: Character, bits: [Int])]
-    }
-
-    /// A compiled pattern: fixed-bit mask and value, and where each letter's bits are.
-    struct Pattern {
-        let mask: UInt32, value: UInt32
-        let fields: [(letter: Character, bits: [Int])]
+        /// The entry's runs in `runs`.
+        let firstRun: Int32, runCount: Int32
     }
 
     static func compile(_ pattern: String) -> Pattern {
-        let chars = Array(pattern)
+        let chars = Array(pattern.utf8)
         precondition(chars.count == 32, "pattern \(pattern) is not 32 bits")
         var mask: UInt32 = 0, value: UInt32 = 0
-        var order: [Character] = []
-        var bits: [Character: [Int]] = [:]
+        var bitsOf: [(field: Field, bits: [Int])] = []
         for (i, ch) in chars.enumerated() {
             let bit = 31 - i
             switch ch {
-            case "0": mask |= 1 << bit
-            case "1": mask |= 1 << bit; value |= 1 << bit
-            case "y", "z", "-": break
+            case UInt8(ascii: "0"): mask |= 1 << bit
+            case UInt8(ascii: "1"): mask |= 1 << bit; value |= 1 << bit
+            case UInt8(ascii: "y"), UInt8(ascii: "z"), UInt8(ascii: "-"), UInt8(ascii: "c"): break
             default:
-                if bits[ch] == nil { order.append(ch) }
-                bits[ch, default: []].append(bit)
+                guard let field = Field(letter: Character(Unicode.Scalar(ch))) else {
+                    preconditionFailure("unknown pattern letter \(Unicode.Scalar(ch)) in \(pattern)")
+                }
+                if let index = bitsOf.firstIndex(where: { $0.field == field }) {
+                    bitsOf[index].bits.append(bit)
+                } else {
+                    bitsOf.append((field, [bit]))
+                }
             }
         }
-        return Pattern(mask: mask, value: value, fields: order.map { ($0, bits[$0]!) })
+        var runs: [Run] = []
+        for (field, bits) in bitsOf {
+            // Bits come most significant first; the last one is bit 0 of the field's value.
+            var index = 0
+            while index < bits.count {
+                var end = index + 1
+                while end < bits.count && bits[end] == bits[end - 1] - 1 { end += 1 }
+                runs.append(Run(field: field, shift: UInt8(bits[end - 1]), width: UInt8(end - index),
+                                fieldShift: UInt8(bits.count - end)))
+                index = end
+            }
+        }
+        return Pattern(mask: mask, value: value, runs: runs)
     }
 
-    /// Entries bucketed by bits 27:20, each bucket in priority order.
-    static let buckets: [[Entry]] = {
-        let entries = Op.allCases.map { op -> Entry in
+    /// Entries in priority order within buckets by bits 27:20 (`buckets[b]` is a range of
+    /// `entries`), the runs the entries point into, and each encoding's fields by
+    /// `Op.ordinal`. Built once; never freed.
+    nonisolated(unsafe) static let (entries, buckets, runs, fieldSets):
+        (UnsafeBufferPointer<Entry>, UnsafeBufferPointer<Range<Int>>, UnsafeBufferPointer<Run>, UnsafeBufferPointer<FieldSet>) = {
+        var runs: [Run] = []
+        var fieldSets: [FieldSet] = []
+        let compiled = Op.allCases.enumerated().map { ordinal, op -> Entry in
+            precondition(op.ordinal == ordinal, "Op.ordinal is not the declaration order")
             let p = compile(op.rawValue)
-            return Entry(op: op, mask: p.mask, value: p.value,
-                         conditional: op.rawValue.hasPrefix("cccc"), fields: p.fields)
+            fieldSets.append(FieldSet(p.runs.map(\.field)))
+            let entry = Entry(op: op, mask: p.mask, value: p.value, conditional: op.rawValue.hasPrefix("cccc"),
+                              firstRun: Int32(runs.count), runCount: Int32(p.runs.count))
+            runs += p.runs
+            return entry
         }.sorted { $0.mask.nonzeroBitCount > $1.mask.nonzeroBitCount }
-        return (0..<256).map { b in
+        var entries: [Entry] = []
+        var buckets: [Range<Int>] = []
+        for b in 0..<256 {
             let key = UInt32(b) << 20
-            return entries.filter { ($0.mask & 0x0FF0_0000) & key == $0.value & 0x0FF0_0000 & $0.mask }
+            let start = entries.count
+            entries += compiled.filter { ($0.mask & 0x0FF0_0000) & key == $0.value & 0x0FF0_0000 & $0.mask }
+            buckets.append(start..<entries.count)
         }
+        func permanent<T>(_ array: [T]) -> UnsafeBufferPointer<T> {
+            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: array.count)
+            _ = buffer.initialize(from: array)
+            return UnsafeBufferPointer(buffer)
+        }
+        return (permanent(entries), permanent(buckets), permanent(runs), permanent(fieldSets))
     }()
 
     /// Decodes one word; nil when no encoding matches (an UNDEFINED instruction).
     public static func decode(_ word: UInt32) -> Instruction? {
         let cond = word >> 28
-        for e in buckets[Int((word >> 20) & 0xFF)] where word & e.mask == e.value {
-            if e.conditional && cond == 0xF { continue }
+        let entries = Decoder.entries, runs = Decoder.runs
+        for index in buckets[Int((word >> 20) & 0xFF)] {
+            let e = entries[index]
+            guard word & e.mask == e.value, !(e.conditional && cond == 0xF) else { continue }
             var inst = Instruction(op: e.op, word: word)
             inst.cond = e.conditional ? Condition(rawValue: UInt8(cond))! : .al
-            for (letter, bits) in e.fields {
+            var r = Int(e.firstRun)
+            let end = r + Int(e.runCount)
+            while r < end {
+                // One field: the OR of its runs.
+                let field = runs[r].field
                 var v: UInt32 = 0
-                for b in bits { v = (v << 1) | ((word >> UInt32(b)) & 1) }
-                inst.setField(letter, v)
+                repeat {
+                    let run = runs[r]
+                    v |= ((word >> UInt32(run.shift)) & ((1 << UInt32(run.width)) &- 1)) << UInt32(run.fieldShift)
+                    r += 1
+                } while r < end && runs[r].field == field
+                inst.set(field, v)
             }
             return inst
         }
         return nil
     }
+
+    /// The fields `op`'s pattern names.
+    public static func fields(of op: Op) -> FieldSet { fieldSets[op.ordinal] }
+}
+
+/// The fields of an instruction that pattern letters name (legend in EncodingTable.swift).
+public enum Field: UInt8, CaseIterable, Sendable {
+    case n, d, m, s, a, t, imm, shiftAmount, shiftType, rotation, setFlags, index, add, writeBack,
+         registerList, width, lsb, mask, opc1, opc2, coprocessor, flagX, flagN, flagM, flagH, flagE, flagD
+
+    /// The field a pattern letter names (nil for fixed bits, `c`, `y`, `z` and `-`).
+    public init?(letter: Character) {
+        switch letter.asciiValue ?? 0 {
+        case UInt8(ascii: "n"): self = .n
+        case UInt8(ascii: "d"): self = .d
+        case UInt8(ascii: "m"): self = .m
+        case UInt8(ascii: "s"): self = .s
+        case UInt8(ascii: "a"): self = .a
+        case UInt8(ascii: "t"): self = .t
+        case UInt8(ascii: "i"): self = .imm
+        case UInt8(ascii: "v"): self = .shiftAmount
+        case UInt8(ascii: "r"): self = .shiftType
+        case UInt8(ascii: "R"): self = .rotation
+        case UInt8(ascii: "S"): self = .setFlags
+        case UInt8(ascii: "P"): self = .index
+        case UInt8(ascii: "U"): self = .add
+        case UInt8(ascii: "W"): self = .writeBack
+        case UInt8(ascii: "x"): self = .registerList
+        case UInt8(ascii: "w"): self = .width
+        case UInt8(ascii: "l"): self = .lsb
+        case UInt8(ascii: "k"): self = .mask
+        case UInt8(ascii: "o"): self = .opc1
+        case UInt8(ascii: "q"): self = .opc2
+        case UInt8(ascii: "p"): self = .coprocessor
+        case UInt8(ascii: "X"): self = .flagX
+        case UInt8(ascii: "N"): self = .flagN
+        case UInt8(ascii: "M"): self = .flagM
+        case UInt8(ascii: "H"): self = .flagH
+        case UInt8(ascii: "E"): self = .flagE
+        case UInt8(ascii: "D"): self = .flagD
+        default: return nil
+        }
+    }
+}
+
+/// A set of `Field`s.
+public struct FieldSet: Sendable, Equatable {
+    var bits: UInt32 = 0
+    init(_ fields: [Field]) { for f in fields { bits |= 1 << UInt32(f.rawValue) } }
+    public func contains(_ field: Field) -> Bool { bits & (1 << UInt32(field.rawValue)) != 0 }
+}
+
+extension Op {
+    /// The encoding's position in `allCases`, its declaration order: an enum without payloads
+    /// is stored as that index (one byte for fewer than 256 cases). For tables by encoding.
+    @inlinable public var ordinal: Int { Int(unsafeBitCast(self, to: UInt8.self)) }
 }
 
 extension Instruction {
-    mutating func setField(_ letter: Character, _ v: UInt32) {
-        switch letter {
-        case "c": break
-        case "n": n = Int(v)
-        case "d": d = Int(v)
-        case "m": m = Int(v)
-        case "s": s = Int(v)
-        case "a": a = Int(v)
-        case "t": t = Int(v)
-        case "i": imm = v
-        case "v": shiftAmount = v
-        case "r": shiftType = v
-        case "R": rotation = v
-        case "S": setFlags = v != 0
-        case "P": index = v != 0
-        case "U": add = v != 0
-        case "W": writeBack = v != 0
-        case "x": registerList = v
-        case "w": width = v
-        case "l": lsb = v
-        case "k": mask = v
-        case "o": opc1 = v
-        case "q": opc2 = v
-        case "p": coprocessor = v
-        case "X": flagX = v != 0
-        case "N": flagN = v != 0
-        case "M": flagM = v != 0
-        case "H": flagH = v != 0
-        case "E": flagE = v != 0
-        case "D": flagD = v != 0
-        default: preconditionFailure("unknown pattern letter \(letter)")
+    /// Sets a decoded field (the narrow ones truncate, as the pattern widths allow).
+    mutating func set(_ field: Field, _ v: UInt32) {
+        switch field {
+        case .n: n = Int(v)
+        case .d: d = Int(v)
+        case .m: m = Int(v)
+        case .s: s = Int(v)
+        case .a: a = Int(v)
+        case .t: t = Int(v)
+        case .imm: imm = v
+        case .shiftAmount: shiftAmount = v
+        case .shiftType: shiftType = v
+        case .rotation: rotation = v
+        case .setFlags: setFlags = v != 0
+        case .index: index = v != 0
+        case .add: add = v != 0
+        case .writeBack: writeBack = v != 0
+        case .registerList: registerList = v
+        case .width: width = v
+        case .lsb: lsb = v
+        case .mask: mask = v
+        case .opc1: opc1 = v
+        case .opc2: opc2 = v
+        case .coprocessor: coprocessor = v
+        case .flagX: flagX = v != 0
+        case .flagN: flagN = v != 0
+        case .flagM: flagM = v != 0
+        case .flagH: flagH = v != 0
+        case .flagE: flagE = v != 0
+        case .flagD: flagD = v != 0
         }
     }
 }

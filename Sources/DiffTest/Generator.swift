@@ -100,7 +100,6 @@ func mnemonicAndForm(_ op: Op) -> (mnemonic: String, form: String) {
 /// The registers an instruction writes (PC included when it does), apart from flags; and
 /// the base register it writes back, if any.
 func writtenRegisters(_ i: Instruction) -> (registers: [Int], writeBack: Int?) {
-    let letters = Op.fieldLetters[i.op] ?? []
     if let mem = MemoryClass(i.op) {
         switch mem {
         case .single(_, let load, _, let unprivileged):
@@ -128,7 +127,7 @@ func writtenRegisters(_ i: Instruction) -> (registers: [Int], writeBack: Int?) {
     case .b, .bx, .bxj: return ([15], nil)
     case .bl, .blxReg: return ([14, 15], nil)
     default:
-        return (letters.contains("d") ? [i.d] : [], nil)
+        return (Decoder.fields(of: i.op).contains(.d) ? [i.d] : [], nil)
     }
 }
 

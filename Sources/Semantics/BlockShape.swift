@@ -27,9 +27,9 @@ extension Semantics {
         case .ldm, .ldmda, .ldmdb, .ldmib:
             return i.registerList & 0x8000 != 0
         default:
-            let letters = Op.fieldLetters[i.op] ?? []
-            return (letters.contains("d") && i.d == 15) || (letters.contains("t") && i.t == 15)
-                || (letters.contains("a") && i.a == 15)
+            let fields = Decoder.fields(of: i.op)
+            return (fields.contains(.d) && i.d == 15) || (fields.contains(.t) && i.t == 15)
+                || (fields.contains(.a) && i.a == 15)
         }
     }
 
@@ -44,15 +44,4 @@ extension Semantics {
         if conditional || !leavesStraightLine(i) { successors.append(end) }
         return successors
     }
-}
-
-extension Op {
-    /// The field letters each encoding's pattern uses.
-    public static let fieldLetters: [Op: Set<Character>] = {
-        var table: [Op: Set<Character>] = [:]
-        for op in Op.allCases {
-            table[op] = Set(op.rawValue.filter { $0.isLetter && $0 != "y" && $0 != "z" })
-        }
-        return table
-    }()
 }

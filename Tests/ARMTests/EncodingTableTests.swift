@@ -90,4 +90,62 @@ final class EncodingTableTests: XCTestCase {
             XCTAssertEqual(Decoder.decode(word)?.op, expected, "0x\(String(word, radix: 16))")
         }
     }
+
+    /// Every field the decoder fills holds its letter's bits, concatenated most significant
+    /// first, and `Decoder.fields(of:)` names exactly the pattern's fields.
+    func testDecodedFieldsAreTheBitsOfTheirLetters() {
+        var rng = SplitMix64(seed: 0xF1E1D)
+        XCTAssertEqual(Op.allCases.map(\.ordinal), Array(0..<Op.allCases.count))
+        for op in Op.allCases {
+            for _ in 0..<16 {
+                let word = op.randomWord(using: &rng)
+                guard let i = Decoder.decode(word), i.op == op else { continue }
+                var expected: [Character: UInt32] = [:]
+                for (k, letter) in op.rawValue.enumerated() where Field(letter: letter) != nil {
+                    expected[letter, default: 0] = expected[letter, default: 0] << 1 | (word >> UInt32(31 - k)) & 1
+                }
+                for (letter, value) in expected {
+                    XCTAssertEqual(Self.field(letter, of: i), value, "\(op) field \(letter) of 0x\(String(word, radix: 16))")
+                }
+            }
+            for field in Field.allCases {
+                XCTAssertEqual(Decoder.fields(of: op).contains(field), Self.hasLetter(op, field), "\(op) \(field)")
+            }
+        }
+    }
+
+    static func hasLetter(_ op: Op, _ field: Field) -> Bool { op.rawValue.contains { Field(letter: $0) == field } }
+
+    static func field(_ letter: Character, of i: Instruction) -> UInt32 {
+        switch letter {
+        case "n": return UInt32(i.n)
+        case "d": return UInt32(i.d)
+        case "m": return UInt32(i.m)
+        case "s": return UInt32(i.s)
+        case "a": return UInt32(i.a)
+        case "t": return UInt32(i.t)
+        case "i": return i.imm
+        case "v": return i.shiftAmount
+        case "r": return i.shiftType
+        case "R": return i.rotation
+        case "S": return i.setFlags ? 1 : 0
+        case "P": return i.index ? 1 : 0
+        case "U": return i.add ? 1 : 0
+        case "W": return i.writeBack ? 1 : 0
+        case "x": return i.registerList
+        case "w": return i.width
+        case "l": return i.lsb
+        case "k": return i.mask
+        case "o": return i.opc1
+        case "q": return i.opc2
+        case "p": return i.coprocessor
+        case "X": return i.flagX ? 1 : 0
+        case "N": return i.flagN ? 1 : 0
+        case "M": return i.flagM ? 1 : 0
+        case "H": return i.flagH ? 1 : 0
+        case "E": return i.flagE ? 1 : 0
+        case "D": return i.flagD ? 1 : 0
+        default: XCTFail("letter \(letter)"); return 0
+        }
+    }
 }

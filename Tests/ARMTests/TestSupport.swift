@@ -33,11 +33,20 @@ extension Op {
     /// a random condition other than 1111 for conditional encodings, and every field random
     /// but biased towards the values where printers have special cases (zero, all ones, one
     /// bit set, small numbers, sp).
+    static let registerLetters: Set<Character> = ["n", "d", "m", "s", "a", "t"]
+
     func randomWord<G: RandomNumberGenerator>(using rng: inout G) -> UInt32 {
         let pattern = Decoder.compile(rawValue)
         var word = pattern.value
         for (index, letter) in rawValue.enumerated() where letter == "y" { word |= 1 << UInt32(31 - index) }
-        for (letter, bits) in pattern.fields where letter != "c" {
+        // Each field letter's bit positions, most significant first, letters in order of appearance.
+        var bitsOf: [Character: [Int]] = [:], letters: [Character] = []
+        for (index, letter) in rawValue.enumerated() where Field(letter: letter) != nil {
+            if bitsOf[letter] == nil { letters.append(letter) }
+            bitsOf[letter, default: []].append(31 - index)
+        }
+        for letter in letters {
+            let bits = bitsOf[letter]!
             let width = UInt32(bits.count), ones: UInt32 = width == 32 ? .max : (1 << width) - 1
             let value: UInt32
             switch UInt32.random(in: 0..<8, using: &rng) {
@@ -45,7 +54,7 @@ extension Op {
             case 1: value = ones
             case 2: value = 1 << UInt32.random(in: 0..<width, using: &rng)
             case 3: value = UInt32.random(in: 0...min(ones, 7), using: &rng)
-            case 4 where width == 4 && "ndmsat".contains(letter): value = 13
+            case 4 where width == 4 && Self.registerLetters.contains(letter): value = 13
             default: value = UInt32.random(in: 0...ones, using: &rng)
             }
             for (k, bit) in bits.enumerated() {
