@@ -156,22 +156,32 @@ def real_programs(args, tiers):
     with open(os.path.join(BUILD, "numbers-large.txt"), "w") as f:
         f.write("".join(f"{(i * 7919) % 1000003} {i % 977}\n" for i in range(1000000)))
     root = args.sysroot
-    runners = [("qemu-arm", lambda key: ["qemu-arm", "-L", root])] + \
-        [(f"isomorph {t}", lambda key, t=t: [args.isomorph, "run", "-L", root, *tier_options(t, key)]) for t in tiers]
-    lines = [f"Real programs (Debian armel binaries from `{root}`, dynamically linked except busybox; jit: cold runs, compilation included; jit-warm: the code cache filled by an earlier run):", "",
-             "| program | " + " | ".join(f"{l} (s)" for l, _ in runners) + " | " + " | ".join(f"{l} vs qemu" for l, _ in runners[1:]) + " |",
+    # The x86-64 builds of the same packages, beside the sysroot (bench/armel-sysroot.sh).
+    native = os.path.join(os.path.dirname(os.path.abspath(root)), "native")
+    if not os.path.exists(os.path.join(native, "usr", "bin", "lua5.4")):
+        sys.exit(f"bench: no x86-64 builds of the real programs in {native}; run bench/armel-sysroot.sh again")
+    runners = [("native", lambda key, program: ["env", f"LD_LIBRARY_PATH={native}/usr/lib/x86_64-linux-gnu",
+                                                os.path.join(native, program)]),
+               ("qemu-arm", lambda key, program: ["qemu-arm", "-L", root, os.path.join(root, program)])] + \
+        [(f"isomorph {t}", lambda key, program, t=t: [args.isomorph, "run", "-L", root, *tier_options(t, key),
+                                                      os.path.join(root, program)]) for t in tiers]
+    lines = [f"Real programs (Debian armel binaries from `{root}`, dynamically linked except busybox; native: the same "
+             f"Debian packages built for x86-64; jit: cold runs, compilation included; jit-warm: the code cache filled by an earlier run):", "",
+             "| program | " + " | ".join(f"{l} (s)" for l, _ in runners) + " | qemu-arm vs native | "
+             + " | ".join(f"{l} vs qemu" for l, _ in runners[2:]) + " |",
              "|---" * (1 + len(runners) + len(runners) - 1) + "|"]
     for index, (name, program, arguments, stdin) in enumerate(REAL):
         times, outputs = {}, {}
-        for label, prefix in runners:
-            times[label], outputs[label] = timed(lambda: prefix(f"real{index}") + [os.path.join(root, program)] + arguments,
+        for label, command in runners:
+            times[label], outputs[label] = timed(lambda: command(f"real{index}", program) + arguments,
                                                  repeats(args, label), stdin, prime=label.endswith("warm"))
         for label in times:
             if outputs[label] != outputs["qemu-arm"]:
                 sys.exit(f"bench: {name} under {label} printed other output than under qemu-arm")
         print(name, {k: round(v, 3) for k, v in times.items()}, flush=True)
         lines.append(f"| {name} | " + " | ".join(f"{times[l]:.3f}" for l, _ in runners) + " | "
-                     + " | ".join(relative(times[l] / times["qemu-arm"]) for l, _ in runners[1:]) + " |")
+                     + " | ".join(relative(times[l] / times[base]) for l, base in
+                                  [("qemu-arm", "native")] + [(l, "qemu-arm") for l, _ in runners[2:]]) + " |")
     return lines + [""]
 
 def chart(rows, labels):

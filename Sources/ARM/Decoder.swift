@@ -31,37 +31,38 @@ public enum Decoder {
     }
 
     static func compile(_ pattern: String) -> Pattern {
-        let chars = Array(pattern.utf8)
-        precondition(chars.count == 32, "pattern \(pattern) is not 32 bits")
         var mask: UInt32 = 0, value: UInt32 = 0
-        var bitsOf: [(field: Field, bits: [Int])] = []
-        for (i, ch) in chars.enumerated() {
-            let bit = 31 - i
+        // Each field's bit positions as a mask, fields in order of first appearance.
+        var positions = [UInt32](repeating: 0, count: Field.allCases.count)
+        var order: [Field] = []
+        var bit = 32
+        for ch in pattern.utf8 {
+            bit -= 1
+            precondition(bit >= 0, "pattern \(pattern) is longer than 32 bits")
             switch ch {
             case UInt8(ascii: "0"): mask |= 1 << bit
             case UInt8(ascii: "1"): mask |= 1 << bit; value |= 1 << bit
             case UInt8(ascii: "y"), UInt8(ascii: "z"), UInt8(ascii: "-"), UInt8(ascii: "c"): break
             default:
-                guard let field = Field(letter: Character(Unicode.Scalar(ch))) else {
+                guard let field = Field(ascii: ch) else {
                     preconditionFailure("unknown pattern letter \(Unicode.Scalar(ch)) in \(pattern)")
                 }
-                if let index = bitsOf.firstIndex(where: { $0.field == field }) {
-                    bitsOf[index].bits.append(bit)
-                } else {
-                    bitsOf.append((field, [bit]))
-                }
+                if positions[Int(field.rawValue)] == 0 { order.append(field) }
+                positions[Int(field.rawValue)] |= 1 << bit
             }
         }
+        precondition(bit == 0, "pattern \(pattern) is not 32 bits")
         var runs: [Run] = []
-        for (field, bits) in bitsOf {
-            // Bits come most significant first; the last one is bit 0 of the field's value.
-            var index = 0
-            while index < bits.count {
-                var end = index + 1
-                while end < bits.count && bits[end] == bits[end - 1] - 1 { end += 1 }
-                runs.append(Run(field: field, shift: UInt8(bits[end - 1]), width: UInt8(end - index),
-                                fieldShift: UInt8(bits.count - end)))
-                index = end
+        for field in order {
+            // Runs of adjacent set bits, from the top; the field's bits below a run put it in place.
+            var rest = positions[Int(field.rawValue)]
+            while rest != 0 {
+                let top = 31 - rest.leadingZeroBitCount
+                let width = (~(rest << (31 - top))).leadingZeroBitCount
+                let shift = top - width + 1
+                rest &= ~((UInt32.max >> (32 - width)) << shift)
+                runs.append(Run(field: field, shift: UInt8(shift), width: UInt8(width),
+                                fieldShift: UInt8(rest.nonzeroBitCount)))
             }
         }
         return Pattern(mask: mask, value: value, runs: runs)
@@ -78,18 +79,28 @@ public enum Decoder {
             precondition(op.ordinal == ordinal, "Op.ordinal is not the declaration order")
             let p = compile(op.rawValue)
             fieldSets.append(FieldSet(p.runs.map(\.field)))
-            let entry = Entry(op: op, mask: p.mask, value: p.value, conditional: op.rawValue.hasPrefix("cccc"),
+            let entry = Entry(op: op, mask: p.mask, value: p.value, conditional: op.rawValue.utf8.first == UInt8(ascii: "c"),
                               firstRun: Int32(runs.count), runCount: Int32(p.runs.count))
             runs += p.runs
             return entry
         }.sorted { $0.mask.nonzeroBitCount > $1.mask.nonzeroBitCount }
+        // An entry goes in every bucket its fixed bits 27:20 allow: each subset of its free
+        // bits there, added to its fixed value.
+        var lists = [[Entry]](repeating: [], count: 256)
+        for e in compiled {
+            let fixedMask = (e.mask >> 20) & 0xFF, fixedValue = (e.value >> 20) & 0xFF
+            let free = ~fixedMask & 0xFF
+            var subset: UInt32 = 0
+            repeat {
+                lists[Int(fixedValue | subset)].append(e)
+                subset = (subset &- free) & free
+            } while subset != 0
+        }
         var entries: [Entry] = []
         var buckets: [Range<Int>] = []
-        for b in 0..<256 {
-            let key = UInt32(b) << 20
-            let start = entries.count
-            entries += compiled.filter { ($0.mask & 0x0FF0_0000) & key == $0.value & 0x0FF0_0000 & $0.mask }
-            buckets.append(start..<entries.count)
+        for list in lists {
+            buckets.append(entries.count..<entries.count + list.count)
+            entries += list
         }
         func permanent<T>(_ array: [T]) -> UnsafeBufferPointer<T> {
             let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: array.count)
@@ -137,7 +148,12 @@ public enum Field: UInt8, CaseIterable, Sendable {
 
     /// The field a pattern letter names (nil for fixed bits, `c`, `y`, `z` and `-`).
     public init?(letter: Character) {
-        switch letter.asciiValue ?? 0 {
+        guard let ascii = letter.asciiValue else { return nil }
+        self.init(ascii: ascii)
+    }
+
+    init?(ascii: UInt8) {
+        switch ascii {
         case UInt8(ascii: "n"): self = .n
         case UInt8(ascii: "d"): self = .d
         case UInt8(ascii: "m"): self = .m

@@ -383,7 +383,7 @@ public final class Engine {
                 // Interpret until control reaches compiled code (or something needs handling).
                 let stop = compileBeforeFirstRun
                     ? interpreter.run(cpu, maxBlocks: 1)
-                    : interpreter.run(cpu, maxBlocks: 64) { [translations] pc in translations.lookup(pc) != nil }
+                    : interpreter.run(cpu, maxBlocks: 64) { pc in translations.lookup(pc) != nil }
                 if stop == .budgetExhausted { continue }
                 return handle(stop)
             }

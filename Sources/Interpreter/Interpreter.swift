@@ -57,7 +57,9 @@ public final class Interpreter {
     /// holds the running block without retaining it, and a store can invalidate that block.
     private var retired: [Block] = []
     private static let lookupSize = 1 << 13
-    private var lookup: ContiguousArray<Block?> = ContiguousArray(repeating: nil, count: Interpreter.lookupSize)
+    /// Recently run blocks by pc, for the block loop: unretained (`blocks` or `retired` owns
+    /// them), so finding the next block costs no reference counting.
+    private let lookup: UnsafeMutablePointer<Unmanaged<Block>?>
     private let exitRecord: UnsafeMutablePointer<ExitRecord>
 
     /// After this many executions of a block, `onHotBlock` is told (0: never), and again each
@@ -76,11 +78,14 @@ public final class Interpreter {
         self.memory = memory
         exitRecord = .allocate(capacity: 1)
         exitRecord.initialize(to: ExitRecord())
+        lookup = .allocate(capacity: Interpreter.lookupSize)
+        lookup.initialize(repeating: nil, count: Interpreter.lookupSize)
     }
 
     deinit {
         exitRecord.deinitialize(count: 1)
         exitRecord.deallocate()
+        lookup.deallocate()
     }
 
     // MARK: Decoded-block cache
@@ -100,7 +105,7 @@ public final class Interpreter {
                         retired.append(b)
                         blocks[start] = nil
                         let slot = Int((start >> 2) & UInt32(Interpreter.lookupSize - 1))
-                        if lookup[slot] === b { lookup[slot] = nil }
+                        if lookup[slot]?.toOpaque() == Unmanaged.passUnretained(b).toOpaque() { lookup[slot] = nil }
                         invalidations += 1
                     } else {
                         kept.append(start)
@@ -117,12 +122,12 @@ public final class Interpreter {
     }
 
     @inline(__always)
-    private func block(at pc: UInt32) -> Block? {
+    private func block(at pc: UInt32) -> Unmanaged<Block>? {
         let slot = Int((pc >> 2) & UInt32(Interpreter.lookupSize - 1))
-        if let b = lookup[slot], b.start == pc { return b }
+        if let b = lookup[slot], b._withUnsafeGuaranteedRef({ $0.start == pc }) { return b }
         if let b = blocks[pc] {
-            lookup[slot] = b
-            return b
+            lookup[slot] = .passUnretained(b)
+            return lookup[slot]
         }
         return nil
     }
@@ -131,14 +136,14 @@ public final class Interpreter {
     /// cannot be fetched or is in the kernel helper page. For compiling a block before it runs.
     public func instructions(at pc: UInt32) -> [Instruction]? {
         if pc >= Interpreter.kernelHelperPage && pc < Interpreter.kernelHelperPage &+ AddressSpace.pageSize { return nil }
-        if let b = block(at: pc) { return Array(b.instructions) }
+        if let b = block(at: pc) { return Array(b.takeUnretainedValue().instructions) }
         guard case .success(let b) = decodeBlock(at: pc) else { return nil }
         return Array(b.instructions)
     }
 
     /// How often the decoded block at pc has run (counted while `hotThreshold` is set), or nil
     /// when no block starts at pc. Region formation includes only blocks that have run.
-    public func executions(at pc: UInt32) -> UInt32? { block(at: pc)?.heat }
+    public func executions(at pc: UInt32) -> UInt32? { block(at: pc)?.takeUnretainedValue().heat }
 
     /// Decodes the block at pc, or returns the fetch fault.
     private func decodeBlock(at pc: UInt32) -> Result<Block, MemoryFault> {
@@ -183,7 +188,7 @@ public final class Interpreter {
     /// `yieldAt`, when given, is asked before each block after the first: true returns
     /// `.budgetExhausted` there (the JIT tier stops at compiled code this way).
     public func run(_ cpu: UnsafeMutablePointer<CPUState>, maxBlocks: Int,
-                    yieldAt: ((UInt32) -> Bool)? = nil) -> Stop {
+                    yieldAt: (UInt32) -> Bool = { _ in false }) -> Stop {
         let emitter = InterpreterEmitter(cpu: cpu, exit: exitRecord, memory: memory)
         let exit = exitRecord
         if !retired.isEmpty { retired.removeAll() }
@@ -192,11 +197,11 @@ public final class Interpreter {
             if pc >= Interpreter.kernelHelperPage && pc < Interpreter.kernelHelperPage &+ AddressSpace.pageSize {
                 return .kernelHelper
             }
-            if blockNumber != 0, let yieldAt, yieldAt(pc) { return .budgetExhausted }
+            if blockNumber != 0 && yieldAt(pc) { return .budgetExhausted }
             // Not retained (that was a twentieth of the time): `blocks` or `retired` holds it.
             unowned(unsafe) let b: Block
             if let cached = block(at: pc) {
-                b = cached
+                b = cached.takeUnretainedValue()
             } else {
                 switch decodeBlock(at: pc) {
                 case .success(let decoded): b = decoded

@@ -256,7 +256,7 @@ public enum Semantics {
 }
 
 extension UInt32 {
-    @inlinable
+    @inlinable @inline(__always)
     func rotateRight(_ n: UInt32) -> UInt32 {
         let s = n & 31
         return s == 0 ? self : (self >> s) | (self << (32 - s))
