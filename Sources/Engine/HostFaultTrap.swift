@@ -53,12 +53,14 @@ enum HostFaultTrap {
 
     private static func handle(_ info: UnsafeMutablePointer<siginfo_t>?, _ context: UnsafeMutableRawPointer?) {
         let address = info.map { UInt(bitPattern: $0.pointee._sifields._sigfault.si_addr) } ?? 0
-        guard guestBase != 0, address >= guestBase, address - guestBase < 1 << 32 else {
+        let guardSize = UInt(AddressSpace.guardSize)
+        guard guestBase != 0, address &+ guardSize >= guestBase, address &+ guardSize - guestBase < (1 << 32) + 2 * guardSize else {
             // Not guest memory: a host fault, for whoever handled it before.
             sigaction(SIGSEGV, &previous, nil)
             return
         }
-        let guestAddress = UInt32(address - guestBase)
+        // In a guard region, the address the guest meant wrapped around 32 bits.
+        let guestAddress = UInt32(truncatingIfNeeded: address &- guestBase)
         if memory?._withUnsafeGuaranteedRef({ $0.unprotectWrittenCode(at: guestAddress) }) == true { return }
         var length = 0
         message.withUnsafeMutableBufferPointer { buffer in

@@ -31,16 +31,15 @@ struct InterpreterEmitter: Emitter {
     let exit: UnsafeMutablePointer<ExitRecord>
     /// Unowned: the emitter is copied per instruction and must not retain.
     unowned(unsafe) let memory: AddressSpace
-    let base: UnsafeMutableRawPointer
-    let pageFlags: UnsafeMutablePointer<UInt8>
+    /// Read through `memory` (its fields never change): three words pass in registers.
+    @inline(__always) var base: UnsafeMutableRawPointer { memory.base }
+    @inline(__always) var pageFlags: UnsafeMutablePointer<UInt8> { memory.pageFlags }
     @inline(__always) var currentPC: UInt32 { exit.pointee.currentPC }
 
     init(cpu: UnsafeMutablePointer<CPUState>, exit: UnsafeMutablePointer<ExitRecord>, memory: AddressSpace) {
         self.cpu = cpu
         self.exit = exit
         self.memory = memory
-        self.base = memory.base
-        self.pageFlags = memory.pageFlags
     }
 
     @inline(__always) func constant(_ v: UInt32) -> UInt32 { v }

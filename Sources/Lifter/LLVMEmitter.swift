@@ -518,10 +518,37 @@ public final class LLVMEmitter: Emitter {
         LLVMPositionBuilderAtEnd(builder, fast)
     }
 
-    /// The host address of guest `address`: guest memory base + zext(address).
+    /// The host address of guest `address`: guest memory base + zext(address). An address
+    /// that is a register plus or minus a small constant becomes base + zext(register) +
+    /// the constant, in 64 bits: then LLVM sees that [sp, #4] and [sp, #8] do not overlap,
+    /// and keeps values in registers across stores to neighbouring stack slots. Where the
+    /// 32-bit sum would wrap, the access lands in the reservation's guard and faults (the
+    /// pages it would reach, the first and last of the address space, are never user memory).
     private func hostPointer(_ address: LLVMValueRef) -> LLVMValueRef {
+        if let (register, displacement) = registerPlusConstant(address) {
+            var index: [LLVMValueRef?] = [LLVMBuildZExt(builder, register, i64, "")]
+            let registerPointer = LLVMBuildGEP2(builder, i8, guestBase, &index, 1, "")
+            var offset: [LLVMValueRef?] = [LLVMConstInt(i64, UInt64(bitPattern: Int64(displacement)), 1)]
+            return LLVMBuildGEP2(builder, i8, registerPointer, &offset, 1, "")
+        }
         var offset: [LLVMValueRef?] = [LLVMBuildZExt(builder, address, i64, "")]
         return LLVMBuildGEP2(builder, i8, guestBase, &offset, 1, "")
+    }
+
+    /// `address` as x + d (an add or sub of a constant) when |d| leaves room for an access
+    /// within the reservation's guard.
+    private func registerPlusConstant(_ address: LLVMValueRef) -> (LLVMValueRef, Int32)? {
+        guard LLVMIsABinaryOperator(address) != nil,
+              let constant = LLVMGetOperand(address, 1), LLVMIsAConstantInt(constant) != nil else { return nil }
+        let value = Int32(truncatingIfNeeded: LLVMConstIntGetZExtValue(constant))
+        let displacement: Int32
+        switch LLVMGetInstructionOpcode(address) {
+        case LLVMAdd: displacement = value
+        case LLVMSub: displacement = 0 &- value
+        default: return nil
+        }
+        guard displacement.magnitude <= UInt32(AddressSpace.guardSize / 2) else { return nil }
+        return (LLVMGetOperand(address, 0), displacement)
     }
 
     /// The host address of a guest access after the inline permission check.

@@ -34,10 +34,19 @@ public struct Protection: OptionSet, Sendable, Hashable {
 /// `base + a`, so a 32-bit guest address can never reach host memory outside it. Every guest
 /// page has a permission byte here; the interpreter checks it on each access, and host page
 /// protections mirror it for compiled code and for syscalls that touch guest buffers.
+/// `guardSize` bytes of never-mapped reservation on each side let compiled code add a small
+/// constant offset to a guest address in 64 bits (see `LLVMEmitter.hostPointer`): an access
+/// whose 32-bit address would wrap around faults there.
 public final class AddressSpace {
     @inlinable public static var pageSize: UInt32 { 4096 }
     @inlinable public static var pageShift: UInt32 { 12 }
     static let reservationSize = 1 << 32
+    /// Twice the largest constant offset compiled code adds in 64 bits.
+    public static let guardSize = 1 << 16
+    /// The lowest address a guest mapping may start at (Linux's vm.mmap_min_addr): an access
+    /// whose address wraps around 32 bits by at most `guardSize / 2` reaches below it or the
+    /// top `guardSize / 2` bytes, above the vector page, neither of which is ever mapped.
+    public static let lowestMappable: UInt32 = 0x1_0000
     static let pageCount = 1 << 20
 
     /// Host address of guest address 0.
@@ -73,12 +82,12 @@ public final class AddressSpace {
     public var mmapBase: UInt32 = 0x4000_0000
 
     public init() throws {
-        let p = mmap(nil, AddressSpace.reservationSize, PROT_NONE,
+        let p = mmap(nil, AddressSpace.reservationSize + 2 * AddressSpace.guardSize, PROT_NONE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
         guard let p, p != MAP_FAILED else {
             throw AddressSpaceError.reservationFailed(errno: errno)
         }
-        base = p
+        base = p + AddressSpace.guardSize
         pageFlags = .allocate(capacity: AddressSpace.pageCount)
         pageFlags.initialize(repeating: 0, count: AddressSpace.pageCount)
         writtenCode = .allocate(capacity: 1 + AddressSpace.writtenPagesCapacity)
@@ -86,7 +95,7 @@ public final class AddressSpace {
     }
 
     deinit {
-        munmap(base, AddressSpace.reservationSize)
+        munmap(base - AddressSpace.guardSize, AddressSpace.reservationSize + 2 * AddressSpace.guardSize)
         pageFlags.deallocate()
         writtenCode.deallocate()
     }

@@ -126,6 +126,10 @@ enum GuestTable {
         GuestCase("load_fault", .signals, label: "caught", args: ["catch"]),
         GuestCase("store_fault", .signals, expect: .killedBy(SIGSEGV, messageRequired: true)),
         GuestCase("store_fault", .signals, label: "caught", args: ["catch"]),
+        // A load at a constant offset whose 32-bit address wraps around (compiled code adds
+        // such offsets in 64 bits and relies on the reservation's guard pages to fault).
+        GuestCase("wrap_fault", .signals, expect: .killedBy(SIGSEGV, messageRequired: true)),
+        GuestCase("wrap_fault", .signals, label: "caught", args: ["catch"]),
         GuestCase("abort", .signals, expect: .killedBy(SIGABRT, messageRequired: true)),
         GuestCase("sigpipe", .signals, expect: .killedBy(SIGPIPE, messageRequired: false)),
         GuestCase("sigpipe", .signals, label: "ignored", args: ["ignore"]),

@@ -51,6 +51,12 @@ final class SyscallMemoryTests: XCTestCase {
         // MAP_FIXED at a chosen address; a file mapping of a missing fd is EBADF.
         let fixed = UInt32(bitPattern: h.call(NR.mmap2, 0x7000_0000, 4096, 3, 0x32, UInt32(bitPattern: -1), 0))
         XCTAssertEqual(fixed, 0x7000_0000)
+        // Below vm.mmap_min_addr (64 KiB) Linux refuses a fixed mapping to an unprivileged
+        // process and ignores a hint (qemu-arm maps it). Compiled code relies on it: an access
+        // whose address wraps around 32 bits by a small offset must fault.
+        XCTAssertEqual(h.call(NR.mmap2, 0x1000, 4096, 3, 0x32, UInt32(bitPattern: -1), 0), -EPERM)
+        let hinted = UInt32(bitPattern: h.call(NR.mmap2, 0x1000, 4096, 3, 0x22, UInt32(bitPattern: -1), 0))
+        XCTAssertGreaterThanOrEqual(hinted, 0x1_0000)
         XCTAssertEqual(h.call(NR.mmap2, 0, 4096, 1, 2, 999, 0), -EBADF)
         XCTAssertEqual(h.call(NR.mmap2, 0, 0, 3, 0x22, UInt32(bitPattern: -1), 0), -EINVAL)
     }
