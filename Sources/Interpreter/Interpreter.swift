@@ -14,16 +14,21 @@ public final class Interpreter {
         let end: UInt32
         /// The word after the instructions, when it does not decode (executing it is UNDEFINED).
         let undefinedWord: UInt32?
-        /// Executions so far, counted while a hot-block threshold is set.
-        var heat: UInt32 = 0
+        /// Executions so far, counted while a hot-block threshold is set. In memory the block
+        /// owns, like `instructions`: a class property would cost an exclusivity check and a
+        /// retain at each count.
+        let heat: UnsafeMutablePointer<UInt32>
         init(start: UInt32, instructions: ContiguousArray<Instruction>, end: UInt32, undefinedWord: UInt32?) {
             self.start = start; self.end = end; self.undefinedWord = undefinedWord
             self.instructions = .allocate(capacity: instructions.count)
             _ = self.instructions.initialize(from: instructions)
+            heat = .allocate(capacity: 1)
+            heat.initialize(to: 0)
         }
         deinit {
             instructions.deinitialize()
             instructions.deallocate()
+            heat.deallocate()
         }
     }
 
@@ -143,7 +148,7 @@ public final class Interpreter {
 
     /// How often the decoded block at pc has run (counted while `hotThreshold` is set), or nil
     /// when no block starts at pc. Region formation includes only blocks that have run.
-    public func executions(at pc: UInt32) -> UInt32? { block(at: pc)?.takeUnretainedValue().heat }
+    public func executions(at pc: UInt32) -> UInt32? { block(at: pc)?.takeUnretainedValue().heat.pointee }
 
     /// Decodes the block at pc, or returns the fetch fault.
     private func decodeBlock(at pc: UInt32) -> Result<Block, MemoryFault> {
@@ -192,6 +197,10 @@ public final class Interpreter {
         let emitter = InterpreterEmitter(cpu: cpu, exit: exitRecord, memory: memory)
         let exit = exitRecord
         if !retired.isEmpty { retired.removeAll() }
+        // Kept in locals in the loop: each access to a class property is an exclusivity check.
+        let hotThreshold = self.hotThreshold
+        var executedInRun: UInt64 = 0
+        defer { instructionCount &+= executedInRun }
         for blockNumber in 0..<maxBlocks {
             let pc = cpu.pointee.r.15
             if pc >= Interpreter.kernelHelperPage && pc < Interpreter.kernelHelperPage &+ AddressSpace.pageSize {
@@ -209,10 +218,11 @@ public final class Interpreter {
                 }
             }
             if hotThreshold != 0 {
-                b.heat &+= 1
+                let heat = b.heat.pointee &+ 1
+                b.heat.pointee = heat
                 // At the threshold, and at each power of two beyond it while the block still
                 // runs here (so a compile queue can put the hottest first).
-                if b.heat == hotThreshold || (b.heat > hotThreshold && b.heat & (b.heat &- 1) == 0) {
+                if heat == hotThreshold || (heat > hotThreshold && heat & (heat &- 1) == 0) {
                     onHotBlock?(b.start, Array(b.instructions))
                 }
             }
@@ -235,7 +245,7 @@ public final class Interpreter {
                 do {
                     try Semantics.execute(inst.pointee, emitter)
                 } catch {
-                    instructionCount &+= executed
+                    executedInRun &+= executed
                     cpu.pointee.r.15 = address
                     exit.pointee.kind = .none
                     switch error {
@@ -244,7 +254,7 @@ public final class Interpreter {
                     }
                 }
                 if exit.pointee.kind != .none {
-                    instructionCount &+= executed
+                    executedInRun &+= executed
                     let kind = exit.pointee.kind
                     exit.pointee.kind = .none
                     switch kind {
@@ -273,7 +283,7 @@ public final class Interpreter {
                 address &+= 4
             }
             if executed != 0 || b.instructions.isEmpty {
-                instructionCount &+= executed
+                executedInRun &+= executed
                 if let word = b.undefinedWord {
                     cpu.pointee.r.15 = b.end
                     return .undefined(word: word, reason: "undefined instruction")
