@@ -230,8 +230,11 @@ public final class Engine {
 
     /// `CompiledCodeABI.kernelHelperCallout`.
     private static let kernelHelperCallout: KernelHelperCallout = { cpu in
-        guard let process = Engine.calloutProcess?.takeUnretainedValue() else { return 0 }
-        return process.runKernelHelperInline(&cpu.assumingMemoryBound(to: CPUState.self).pointee) ? 1 : 0
+        guard let process = Engine.calloutProcess else { return 0 }
+        // Without a retain: glibc for ARMv5 comes here for every lock and thread-pointer read.
+        return process._withUnsafeGuaranteedRef {
+            $0.runKernelHelperInline(&cpu.assumingMemoryBound(to: CPUState.self).pointee)
+        } ? 1 : 0
     }
 
     /// Queues the region entered at the hot block `start` for compilation. The region takes in
