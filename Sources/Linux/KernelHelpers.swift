@@ -50,7 +50,7 @@ extension LinuxProcess {
             // r0 = oldval, r1 = newval, r2 = ptr. Returns r0 = 0 and C set when *ptr was oldval
             // and now holds newval; else r0 = oldval - *ptr (nonzero) and C clear, as the
             // kernel's `rsbs r0, r3, #0` leaves them.
-            if let fault = accessFault(cpu) { return helperFault(fault, &cpu) }
+            if let fault = accessFault(&cpu) { return helperFault(fault, &cpu) }
             let ptr = cpu[2]
             let current: UInt32 = (try? memory.read(ptr)) ?? 0
             var diff = current &- cpu[0]
@@ -62,7 +62,7 @@ extension LinuxProcess {
             cpu[0] = diff
         case KernelHelper.cmpxchg64:
             // r0 = &oldval (64-bit), r1 = &newval, r2 = ptr.
-            if let fault = accessFault(cpu) { return helperFault(fault, &cpu) }
+            if let fault = accessFault(&cpu) { return helperFault(fault, &cpu) }
             let pOld = cpu[0], pNew = cpu[1], ptr = cpu[2]
             let old: UInt64 = (try? memory.read(pOld)) ?? 0
             let new: UInt64 = (try? memory.read(pNew)) ?? 0
@@ -86,17 +86,16 @@ extension LinuxProcess {
         return .resume
     }
 
-    /// The fault the helper at cpu.pc would take on its memory accesses, if any.
-    private func accessFault(_ cpu: CPUState) -> MemoryFault? {
+    /// The fault the helper at cpu.pc would take on its memory accesses, if any. (Only the
+    /// registers are read: a copy of the whole CPU state was most of a helper call's cost.)
+    private func accessFault(_ cpu: inout CPUState) -> MemoryFault? {
         switch cpu.pc {
         case KernelHelper.cmpxchg:
             return memory.fault(at: cpu[2], length: 4, write: true)
         case KernelHelper.cmpxchg64:
             // r0 = &oldval, r1 = &newval (read), r2 = ptr (written).
-            for (a, w) in [(cpu[0], false), (cpu[1], false), (cpu[2], true)] {
-                if let fault = memory.fault(at: a, length: 8, write: w) { return fault }
-            }
-            return nil
+            return memory.fault(at: cpu[0], length: 8, write: false) ?? memory.fault(at: cpu[1], length: 8, write: false)
+                ?? memory.fault(at: cpu[2], length: 8, write: true)
         default:
             return nil
         }
@@ -109,7 +108,7 @@ extension LinuxProcess {
     public func runKernelHelperInline(_ cpu: inout CPUState) -> Bool {
         switch cpu.pc {
         case KernelHelper.memoryBarrier, KernelHelper.getTLS, KernelHelper.cmpxchg, KernelHelper.cmpxchg64:
-            guard cpu[14] & 1 == 0, accessFault(cpu) == nil else { return false }
+            guard cpu[14] & 1 == 0, accessFault(&cpu) == nil else { return false }
             return runKernelHelper(&cpu) == .resume
         default:
             return false
