@@ -15,8 +15,7 @@ public final class Interpreter {
         /// The word after the instructions, when it does not decode (executing it is UNDEFINED).
         let undefinedWord: UInt32?
         /// Executions so far, counted while a hot-block threshold is set. In memory the block
-        /// owns, like `instructions`: a class property would cost an exclusivity check and a
-        /// retain at each count.
+        /// owns, like `instructions`: as a class property, each count cost retains.
         let heat: UnsafeMutablePointer<UInt32>
         init(start: UInt32, instructions: ContiguousArray<Instruction>, end: UInt32, undefinedWord: UInt32?) {
             self.start = start; self.end = end; self.undefinedWord = undefinedWord
@@ -190,14 +189,14 @@ public final class Interpreter {
     // MARK: Execution
 
     /// Runs blocks from cpu.pc until something needs the engine, or `maxBlocks` blocks ran.
-    /// `yieldAt`, when given, is asked before each block after the first: true returns
-    /// `.budgetExhausted` there (the JIT tier stops at compiled code this way).
+    /// `yieldAt` is asked before each block after the first (by default it never yields): true
+    /// returns `.budgetExhausted` there (the JIT tier stops at compiled code this way).
     public func run(_ cpu: UnsafeMutablePointer<CPUState>, maxBlocks: Int,
                     yieldAt: (UInt32) -> Bool = { _ in false }) -> Stop {
         let emitter = InterpreterEmitter(cpu: cpu, exit: exitRecord, memory: memory)
         let exit = exitRecord
         if !retired.isEmpty { retired.removeAll() }
-        // Kept in locals in the loop: each access to a class property is an exclusivity check.
+        // Read and written once per call, not once per block.
         let hotThreshold = self.hotThreshold
         var executedInRun: UInt64 = 0
         defer { instructionCount &+= executedInRun }
