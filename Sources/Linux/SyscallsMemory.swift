@@ -106,8 +106,9 @@ extension LinuxProcess {
         var target: UInt32
         if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
             guard addr & pageMask == 0 else { return -Errno.EINVAL }
-            // Below vm.mmap_min_addr (64 KiB on Debian, as qemu-arm uses here) Linux refuses, so
-            // compiled code can count on an access that wraps around 32 bits to fault.
+            // Below vm.mmap_min_addr (64 KiB on Debian) Linux refuses an unprivileged process
+            // (qemu-arm does not), so compiled code can count on an access that wraps around
+            // 32 bits to fault.
             guard addr >= AddressSpace.lowestMappable else { return -Errno.EPERM }
             // The vector page at 0xffff0000 (kuser helpers) is the kernel's, not the guest's.
             guard UInt64(addr) + len64 <= 0xFFFF_0000 else { return -Errno.ENOMEM }
