@@ -348,11 +348,15 @@ public final class AddressSpace {
 
     // MARK: Checked access for the syscall layer and the loader
 
+    // Inlinable, so callers in other modules get them specialized: unspecialized, each call
+    // looked up generic metadata at run time (the kuser helpers make one per guest lock).
+    @inlinable
     public func read<T: FixedWidthInteger>(_ address: UInt32, as: T.Type = T.self) throws(MemoryFault) -> T {
         if let f = fault(at: address, length: UInt32(MemoryLayout<T>.size), write: false) { throw f }
         return T(littleEndian: host(address).loadUnaligned(as: T.self))
     }
 
+    @inlinable
     public func write<T: FixedWidthInteger>(_ address: UInt32, _ value: T) throws(MemoryFault) {
         if let f = fault(at: address, length: UInt32(MemoryLayout<T>.size), write: true) { throw f }
         noteWrite(address, UInt32(MemoryLayout<T>.size))  // first: it lifts a code page's write protection
