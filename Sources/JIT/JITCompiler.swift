@@ -51,7 +51,7 @@ public final class JITCompiler {
     /// instructions on a compile-heavy run, for quick code no faster.)
     /// ISOMORPH_LLVM_QUICK_PIPELINE overrides it (for measuring).
     static let quickPipeline = getenv("ISOMORPH_LLVM_QUICK_PIPELINE").map { String(cString: $0) }
-        ?? "function(sroa,instcombine<no-verify-fixpoint>,simplifycfg)"
+        ?? "function(mem2reg,instsimplify,simplifycfg)"
     /// Code generation effort: ISOMORPH_LLVM_CODEGEN=0…3 overrides it (for measuring).
     static let codeGenLevel: LLVMCodeGenOptLevel = {
         switch getenv("ISOMORPH_LLVM_CODEGEN").map({ String(cString: $0) }) {

@@ -5,8 +5,9 @@ import Semantics
 
 /// `Emitter` over LLVM values: instantiating `Semantics` with it emits IR. Guest registers and
 /// flags live in allocas, loaded from the CPU state on entry and stored back at every exit;
-/// SROA turns them into SSA values, so a register is read from memory once per region and dead
-/// flag computations disappear.
+/// mem2reg turns them into SSA values, so a register is read from memory once per region and
+/// dead flag computations disappear. A slot is made when the region first uses it, so the IR
+/// (and LLVM's time on it) holds only the state the region touches.
 public final class LLVMEmitter: Emitter {
     public struct Value { public let ref: LLVMValueRef }
     public struct Flag { public let ref: LLVMValueRef }
@@ -20,9 +21,11 @@ public final class LLVMEmitter: Emitter {
     public let function: LLVMValueRef
     let i1: LLVMTypeRef, i8: LLVMTypeRef, i16: LLVMTypeRef, i32: LLVMTypeRef, i64: LLVMTypeRef, ptr: LLVMTypeRef
     let cpu: LLVMValueRef, guestBase: LLVMValueRef, pageFlags: LLVMValueRef
-    private var registers: [LLVMValueRef] = []
-    private var flags: [LLVMValueRef] = []
-    private var ge: LLVMValueRef! = nil
+    /// The slots of r0-r14, N Z C V Q, GE and the loop budget, each made on first use by
+    /// `slot(_:)` (nil until then).
+    private var slots: [LLVMValueRef?] = Array(repeating: nil, count: Slot.count)
+    /// Positioned before the entry block's branch, where `slot(_:)` loads the state.
+    private let entryBuilder: LLVMBuilderRef
     /// The last subtraction a - b with a constant carry in (CMP, SUBS, RSBS, …), and for N Z C V
     /// the value and instruction of their last write on the current straight-line path: when
     /// all four came from that subtraction, a condition on them is one comparison of a and b
@@ -30,9 +33,6 @@ public final class LLVMEmitter: Emitter {
     private var lastSubtraction: (pc: UInt32, a: LLVMValueRef, b: LLVMValueRef, carry: LLVMValueRef, overflow: LLVMValueRef)?
     private var flagWrites: [(value: LLVMValueRef, pc: UInt32)?] = [nil, nil, nil, nil]
     private var flagWriteCount = 0
-    /// `CPUState.loopBudget`, in SSA like the registers: a loop inside the region does not
-    /// read and write memory each iteration for it.
-    private var budget: LLVMValueRef! = nil
     /// The LLVM block of each guest block in the region: branches between them stay inside
     /// the compiled code (backward ones while `CPUState.loopBudget` lasts).
     private var guestBlocks: [UInt32: LLVMBasicBlockRef] = [:]
@@ -80,22 +80,6 @@ public final class LLVMEmitter: Emitter {
 
         let entry = LLVMAppendBasicBlockInContext(context, function, "entry")
         LLVMPositionBuilderAtEnd(builder, entry)
-        for r in 0..<15 {
-            let slot = LLVMBuildAlloca(builder, i32, "r\(r)")!
-            LLVMBuildStore(builder, LLVMBuildLoad2(builder, i32, statePointer(4 * r), ""), slot)
-            registers.append(slot)
-        }
-        // Flags stay bytes (0 or 1, as in the CPU state) so that an exit stores an unchanged
-        // flag back as the very value it loaded, which LLVM then deletes with the load.
-        for f in 0..<5 {
-            let slot = LLVMBuildAlloca(builder, i8, "flag\(f)")!
-            LLVMBuildStore(builder, LLVMBuildLoad2(builder, i8, statePointer(CPUState.Offsets.n + f), ""), slot)
-            flags.append(slot)
-        }
-        ge = LLVMBuildAlloca(builder, i32, "ge")
-        LLVMBuildStore(builder, LLVMBuildZExt(builder, LLVMBuildLoad2(builder, i8, statePointer(CPUState.Offsets.ge), ""), i32, ""), ge)
-        budget = LLVMBuildAlloca(builder, i32, "budget")
-        LLVMBuildStore(builder, LLVMBuildLoad2(builder, i32, statePointer(CPUState.Offsets.loopBudget), ""), budget)
         if let useCounter {
             counter = LLVMAddGlobal(module, i64, useCounter)!
             LLVMSetInitializer(counter, LLVMConstInt(i64, 0, 0))
@@ -103,7 +87,45 @@ public final class LLVMEmitter: Emitter {
         for start in blockStarts where guestBlocks[start] == nil {
             guestBlocks[start] = LLVMAppendBasicBlockInContext(context, function, "block_\(String(start, radix: 16))")
         }
-        LLVMBuildBr(builder, guestBlocks[blockStarts[0]])
+        let toFirstBlock = LLVMBuildBr(builder, guestBlocks[blockStarts[0]])
+        entryBuilder = LLVMCreateBuilderInContext(context)
+        LLVMPositionBuilderBefore(entryBuilder, toFirstBlock)
+    }
+
+    /// A piece of guest state that lives in an alloca while the region runs.
+    private enum Slot {
+        case register(Int), flag(StatusFlag), ge, budget
+        static let count = 15 + 5 + 2
+        var index: Int {
+            switch self {
+            case .register(let r): return r
+            case .flag(let f): return 15 + f.rawValue
+            case .ge: return 20
+            case .budget: return 21
+            }
+        }
+    }
+
+    /// The alloca of `s`, made (with the state's value stored in it on entry) on first use.
+    /// Flags stay bytes (0 or 1, as in the CPU state) so that an exit stores an unchanged flag
+    /// back as the very value it loaded, which LLVM then deletes with the load. GE is widened
+    /// to 32 bits, the Emitter's type for it.
+    private func slot(_ s: Slot) -> LLVMValueRef {
+        if let made = slots[s.index] { return made }
+        let type: LLVMTypeRef, offset: Int, name: String
+        switch s {
+        case .register(let r): (type, offset, name) = (i32, 4 * r, "r\(r)")
+        case .flag(let f): (type, offset, name) = (i8, CPUState.Offsets.n + f.rawValue, "flag\(f.rawValue)")
+        case .ge: (type, offset, name) = (i8, CPUState.Offsets.ge, "ge")
+        case .budget: (type, offset, name) = (i32, CPUState.Offsets.loopBudget, "budget")
+        }
+        var index: [LLVMValueRef?] = [LLVMConstInt(i64, UInt64(offset), 0)]
+        var value = LLVMBuildLoad2(entryBuilder, type, LLVMBuildInBoundsGEP2(entryBuilder, i8, cpu, &index, 1, ""), "")!
+        if case .ge = s { value = LLVMBuildZExt(entryBuilder, value, i32, "") }
+        let made = LLVMBuildAlloca(entryBuilder, LLVMTypeOf(value), name)!
+        LLVMBuildStore(entryBuilder, value, made)
+        slots[s.index] = made
+        return made
     }
 
     /// Continues emission in the guest block at `start` (ending the dead block emission was in).
@@ -116,7 +138,10 @@ public final class LLVMEmitter: Emitter {
         }
     }
 
-    deinit { LLVMDisposeBuilder(builder) }
+    deinit {
+        LLVMDisposeBuilder(builder)
+        LLVMDisposeBuilder(entryBuilder)
+    }
 
     // MARK: Helpers
 
@@ -171,17 +196,18 @@ public final class LLVMEmitter: Emitter {
         LLVMPositionBuilderAtEnd(builder, e.block)
         LLVMBuildStore(builder, e.pc, statePointer(4 * 15))
         for r in 0..<15 where writtenRegisters & (1 << r) != 0 {
-            LLVMBuildStore(builder, LLVMBuildLoad2(builder, i32, registers[r], ""), statePointer(4 * r))
+            LLVMBuildStore(builder, LLVMBuildLoad2(builder, i32, slot(.register(r)), ""), statePointer(4 * r))
         }
         for f in 0..<5 where writtenFlags & (1 << f) != 0 {
-            LLVMBuildStore(builder, LLVMBuildLoad2(builder, i8, flags[f], ""), statePointer(CPUState.Offsets.n + f))
+            LLVMBuildStore(builder, LLVMBuildLoad2(builder, i8, slot(.flag(StatusFlag(rawValue: f)!)), ""),
+                           statePointer(CPUState.Offsets.n + f))
         }
         if writesGE {
-            let geValue = LLVMBuildLoad2(builder, i32, ge, "")
+            let geValue = LLVMBuildLoad2(builder, i32, slot(.ge), "")
             LLVMBuildStore(builder, LLVMBuildTrunc(builder, geValue, i8, ""), statePointer(CPUState.Offsets.ge))
         }
         if spendsBudget {
-            LLVMBuildStore(builder, LLVMBuildLoad2(builder, i32, budget, ""), statePointer(CPUState.Offsets.loopBudget))
+            LLVMBuildStore(builder, LLVMBuildLoad2(builder, i32, slot(.budget), ""), statePointer(CPUState.Offsets.loopBudget))
         }
         if let target = e.target { chain(to: target, budgetLeft: e.budgetLeft) }
         if e.indirect { chainIndirect(to: runningKernelHelpers(at: e.pc), budgetLeft: e.budgetLeft!) }
@@ -197,8 +223,8 @@ public final class LLVMEmitter: Emitter {
     /// Spends one unit of the loop budget; the result (i1) says whether some is left.
     private func spendBudget() -> LLVMValueRef {
         spendsBudget = true
-        let left = LLVMBuildSub(builder, LLVMBuildLoad2(builder, i32, budget, ""), c32(1), "")
-        LLVMBuildStore(builder, left, budget)
+        let left = LLVMBuildSub(builder, LLVMBuildLoad2(builder, i32, slot(.budget), ""), c32(1), "")
+        LLVMBuildStore(builder, left, slot(.budget))
         return LLVMBuildICmp(builder, LLVMIntNE, left, c32(0), "")
     }
 
@@ -370,23 +396,23 @@ public final class LLVMEmitter: Emitter {
     public func constant(_ v: UInt32) -> Value { Value(ref: c32(v)) }
     public func constant(_ b: Bool) -> Flag { Flag(ref: LLVMConstInt(i1, b ? 1 : 0, 0)) }
 
-    public func readRegister(_ r: Int) -> Value { Value(ref: LLVMBuildLoad2(builder, i32, registers[r], "")) }
+    public func readRegister(_ r: Int) -> Value { Value(ref: LLVMBuildLoad2(builder, i32, slot(.register(r)), "")) }
     public func writeRegister(_ r: Int, _ v: Value) {
-        LLVMBuildStore(builder, v.ref, registers[r])
+        LLVMBuildStore(builder, v.ref, slot(.register(r)))
         writtenRegisters |= 1 << r
     }
     public func readFlag(_ f: StatusFlag) -> Flag {
-        Flag(ref: LLVMBuildTrunc(builder, LLVMBuildLoad2(builder, i8, flags[f.rawValue], ""), i1, ""))
+        Flag(ref: LLVMBuildTrunc(builder, LLVMBuildLoad2(builder, i8, slot(.flag(f)), ""), i1, ""))
     }
     public func writeFlag(_ f: StatusFlag, _ v: Flag) {
-        LLVMBuildStore(builder, LLVMBuildZExt(builder, v.ref, i8, ""), flags[f.rawValue])
+        LLVMBuildStore(builder, LLVMBuildZExt(builder, v.ref, i8, ""), slot(.flag(f)))
         writtenFlags |= 1 << f.rawValue
         if f.rawValue < 4 { flagWrites[f.rawValue] = (v.ref, currentPC) }
         flagWriteCount += 1
     }
-    public func readGE() -> Value { Value(ref: LLVMBuildLoad2(builder, i32, ge, "")) }
+    public func readGE() -> Value { Value(ref: LLVMBuildLoad2(builder, i32, slot(.ge), "")) }
     public func writeGE(_ v: Value) {
-        LLVMBuildStore(builder, LLVMBuildAnd(builder, v.ref, c32(0xF), ""), ge)
+        LLVMBuildStore(builder, LLVMBuildAnd(builder, v.ref, c32(0xF), ""), slot(.ge))
         writesGE = true
     }
 

@@ -226,6 +226,12 @@ public enum Semantics {
         if s && i.d == 15 && (opcode >> 2) != 2 {
             return e.undefined("flag-setting write to PC (exception return) is UNPREDICTABLE in user mode")
         }
+        // Without S nothing reads a carry or overflow out: plain ADD, SUB and RSB are one
+        // operation (for the JIT, far less IR to clean up than the carry chain).
+        if !s && (opcode == 0x2 || opcode == 0x3 || opcode == 0x4) {
+            let n = read(i.n, e)
+            return writeResult(i.d, opcode == 0x4 ? e.add(n, op2) : opcode == 0x2 ? e.sub(n, op2) : e.sub(op2, n), e)
+        }
         var logical: E.Value? = nil
         var arithmetic: (result: E.Value, carry: E.Flag, overflow: E.Flag)? = nil
         switch opcode {
