@@ -119,8 +119,7 @@ public final class LLVMEmitter: Emitter {
         case .ge: (type, offset, name) = (i8, CPUState.Offsets.ge, "ge")
         case .budget: (type, offset, name) = (i32, CPUState.Offsets.loopBudget, "budget")
         }
-        var index: [LLVMValueRef?] = [LLVMConstInt(i64, UInt64(offset), 0)]
-        var value = LLVMBuildLoad2(entryBuilder, type, LLVMBuildInBoundsGEP2(entryBuilder, i8, cpu, &index, 1, ""), "")!
+        var value = LLVMBuildLoad2(entryBuilder, type, statePointer(offset, building: entryBuilder), "")!
         if case .ge = s { value = LLVMBuildZExt(entryBuilder, value, i32, "") }
         let made = LLVMBuildAlloca(entryBuilder, LLVMTypeOf(value), name)!
         LLVMBuildStore(entryBuilder, value, made)
@@ -145,9 +144,9 @@ public final class LLVMEmitter: Emitter {
 
     // MARK: Helpers
 
-    private func statePointer(_ offset: Int) -> LLVMValueRef {
+    private func statePointer(_ offset: Int, building with: LLVMBuilderRef? = nil) -> LLVMValueRef {
         var index: [LLVMValueRef?] = [LLVMConstInt(i64, UInt64(offset), 0)]
-        return LLVMBuildInBoundsGEP2(builder, i8, cpu, &index, 1, "")
+        return LLVMBuildInBoundsGEP2(with ?? builder, i8, cpu, &index, 1, "")
     }
 
     private func c32(_ v: UInt32) -> LLVMValueRef { LLVMConstInt(i32, UInt64(v), 0) }
