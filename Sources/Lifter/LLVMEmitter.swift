@@ -92,7 +92,9 @@ public final class LLVMEmitter: Emitter {
         LLVMPositionBuilderBefore(entryBuilder, toFirstBlock)
     }
 
-    /// A piece of guest state that lives in an alloca while the region runs.
+    /// A piece of guest state that lives in an alloca while the region runs. The loop budget
+    /// (`CPUState.loopBudget`) is one too: a loop inside the region does not read and write
+    /// memory for it each iteration.
     private enum Slot {
         case register(Int), flag(StatusFlag), ge, budget
         static let count = 15 + 5 + 2
