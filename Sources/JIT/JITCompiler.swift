@@ -46,13 +46,13 @@ public final class JITCompiler {
     /// For regions with a loop inside, where O2's loop passes pay (sieve's inner loop runs 1.5x
     /// faster than with the light pipeline). ISOMORPH_LLVM_LOOP_PIPELINE overrides it.
     static let loopPipeline = getenv("ISOMORPH_LLVM_LOOP_PIPELINE").map { String(cString: $0) } ?? "default<O2>"
-    /// The pipeline of quick compilations: registers and flags into SSA values, dead and
-    /// trivially foldable computations gone. Against sroa+instcombine+simplifycfg it costs 26%
-    /// fewer host instructions in all (callgrind, sqlite3 with every hot block quick-compiled)
-    /// for quick code running ~20% more (sieve, strings, calls); early-cse instead of
-    /// instsimplify was worse on both. ISOMORPH_LLVM_QUICK_PIPELINE overrides it (for measuring).
+    /// The pipeline of quick compilations (whose guest state stays in memory, see
+    /// `LLVMEmitter.keepsStateInMemory`): trivially foldable computations and dead blocks gone.
+    /// Against sroa+instcombine+simplifycfg on SSA state (the earlier quick tier) it costs 31%
+    /// fewer host instructions in all (callgrind, sqlite3 with every hot block quick-compiled);
+    /// early-cse instead of instsimplify was worse. ISOMORPH_LLVM_QUICK_PIPELINE overrides it.
     static let quickPipeline = getenv("ISOMORPH_LLVM_QUICK_PIPELINE").map { String(cString: $0) }
-        ?? "function(mem2reg,instsimplify,simplifycfg)"
+        ?? "function(instsimplify,simplifycfg)"
     /// Code generation effort: ISOMORPH_LLVM_CODEGEN=0…3 overrides it (for measuring).
     static let codeGenLevel: LLVMCodeGenOptLevel = {
         switch getenv("ISOMORPH_LLVM_CODEGEN").map({ String(cString: $0) }) {
@@ -163,7 +163,7 @@ public final class JITCompiler {
     /// How much a compilation spends on the code.
     public enum Quality: Sendable {
         /// About a sixth of the full cost (a cold lua5.4 run: 59 against 343 µs per guest
-        /// instruction), for code running 3.5-7 times the host instructions (strings, calls,
+        /// instruction), for code running 2-6 times the host instructions (calls, strings,
         /// sieve): the first version of hot code, so it leaves the interpreter sooner. The code
         /// counts its use, and the compile service compiles the most used again in full.
         case quick
@@ -211,7 +211,8 @@ public final class JITCompiler {
         for (index, region) in regions.enumerated() {
             let name = "isomorph_\(String(region.start, radix: 16))_\(String(runID, radix: 16))_\(nextModule)_\(index)"
             let links = Lifter.lift(region, into: module, context: context, name: name,
-                                    useCounter: countUses ? JITCompiler.useCounterSymbol(name) : nil)
+                                    useCounter: countUses ? JITCompiler.useCounterSymbol(name) : nil,
+                                    keepsStateInMemory: countUses)
             if dumps(region, .lift) { dump("lifted IR", region, function: name, module: module) }
             let function = LLVMGetNamedFunction(module, name)!
             if LLVMVerifyFunction(function, LLVMReturnStatusAction) != 0 {
@@ -302,7 +303,7 @@ public final class JITCompiler {
         }
         if let perfMap = JITCompiler.perfMap {
             // A page is a good enough extent for perf: functions are small.
-            fputs("\(String(address, radix: 16)) 1000 guest_0x\(String(start, radix: 16))\n", perfMap)
+            fputs("\(String(address, radix: 16)) 1000 guest_\(countsUses ? "q" : "f")_0x\(String(start, radix: 16))\n", perfMap)
             fflush(perfMap)
         }
         return .success(Compiled(function: UnsafeRawPointer(bitPattern: UInt(address))!, links: links,

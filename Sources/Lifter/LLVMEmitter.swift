@@ -7,7 +7,8 @@ import Semantics
 /// flags live in allocas, loaded from the CPU state on entry and stored back at every exit;
 /// mem2reg turns them into SSA values, so a register is read from memory once per region and
 /// dead flag computations disappear. A slot is made when the region first uses it, so the IR
-/// (and LLVM's time on it) holds only the state the region touches.
+/// (and LLVM's time on it) holds only the state the region touches. For quick code the state
+/// stays in memory instead (see `keepsStateInMemory`).
 public final class LLVMEmitter: Emitter {
     public struct Value { public let ref: LLVMValueRef }
     public struct Flag { public let ref: LLVMValueRef }
@@ -44,6 +45,13 @@ public final class LLVMEmitter: Emitter {
     private var counter: LLVMValueRef?
     /// See `Region.checksAccesses`.
     private let checksAccesses: Bool
+    /// Guest state is read and written in the CPU state itself, not in allocas: no loads on
+    /// entry, no stores at exits. For quick code (LLVM's unoptimised code generation keeps no
+    /// value in a register across LLVM blocks: SSA values of the guest registers were spilled
+    /// to the stack at every block end and reloaded for every exit's flush, each exit holding
+    /// a copy of the flush); in memory, a register is one load where read, like a spill, and
+    /// the IR is about a third smaller.
+    private let keepsStateInMemory: Bool
 
     /// Creates `name` in `module` with the compiled-code ABI, with one LLVM block per guest
     /// block start in `blockStarts` (the first is the entry); `beginBlock` positions at one.
@@ -51,9 +59,10 @@ public final class LLVMEmitter: Emitter {
     /// each guest block, loop iterations included (quickly compiled code counts its use, so the
     /// hottest is compiled again, fully optimised).
     public init(context: LLVMContextRef, module: LLVMModuleRef, name: String, blockStarts: [UInt32],
-                checksAccesses: Bool = true, useCounter: String? = nil) {
+                checksAccesses: Bool = true, useCounter: String? = nil, keepsStateInMemory: Bool = false) {
         self.functionName = name
         self.checksAccesses = checksAccesses
+        self.keepsStateInMemory = keepsStateInMemory
         self.context = context
         self.module = module
         builder = LLVMCreateBuilderInContext(context)
@@ -108,10 +117,11 @@ public final class LLVMEmitter: Emitter {
         }
     }
 
-    /// The alloca of `s`, made (with the state's value stored in it on entry) on first use.
-    /// Flags stay bytes (0 or 1, as in the CPU state) so that an exit stores an unchanged flag
-    /// back as the very value it loaded, which LLVM then deletes with the load. GE is widened
-    /// to 32 bits, the Emitter's type for it.
+    /// Where `s` lives while the region runs, with the type of its field in the CPU state:
+    /// an alloca made (with the state's value stored in it on entry) on first use, or with
+    /// `keepsStateInMemory` the field itself. Flags stay bytes (0 or 1, as in the CPU state) so
+    /// that an exit stores an unchanged flag back as the very value it loaded, which LLVM then
+    /// deletes with the load.
     private func slot(_ s: Slot) -> LLVMValueRef {
         if let made = slots[s.index] { return made }
         let type: LLVMTypeRef, offset: Int, name: String
@@ -121,10 +131,10 @@ public final class LLVMEmitter: Emitter {
         case .ge: (type, offset, name) = (i8, CPUState.Offsets.ge, "ge")
         case .budget: (type, offset, name) = (i32, CPUState.Offsets.loopBudget, "budget")
         }
-        var value = LLVMBuildLoad2(entryBuilder, type, statePointer(offset, building: entryBuilder), "")!
-        if case .ge = s { value = LLVMBuildZExt(entryBuilder, value, i32, "") }
-        let made = LLVMBuildAlloca(entryBuilder, LLVMTypeOf(value), name)!
-        LLVMBuildStore(entryBuilder, value, made)
+        // Made where used: unoptimised code generation folds it into the access only there.
+        if keepsStateInMemory { return statePointer(offset) }
+        let made = LLVMBuildAlloca(entryBuilder, type, name)!
+        LLVMBuildStore(entryBuilder, LLVMBuildLoad2(entryBuilder, type, statePointer(offset, building: entryBuilder), ""), made)
         slots[s.index] = made
         return made
     }
@@ -196,6 +206,14 @@ public final class LLVMEmitter: Emitter {
     private func emit(_ e: PendingExit) {
         LLVMPositionBuilderAtEnd(builder, e.block)
         LLVMBuildStore(builder, e.pc, statePointer(4 * 15))
+        if !keepsStateInMemory { flushState() }
+        if let target = e.target { chain(to: target, budgetLeft: e.budgetLeft) }
+        if e.indirect { chainIndirect(to: runningKernelHelpers(at: e.pc), budgetLeft: e.budgetLeft!) }
+        LLVMBuildRet(builder, c32(e.exit.rawValue))
+    }
+
+    /// Stores the registers, flags, GE and budget the region writes from their allocas.
+    private func flushState() {
         for r in 0..<15 where writtenRegisters & (1 << r) != 0 {
             LLVMBuildStore(builder, LLVMBuildLoad2(builder, i32, slot(.register(r)), ""), statePointer(4 * r))
         }
@@ -204,15 +222,11 @@ public final class LLVMEmitter: Emitter {
                            statePointer(CPUState.Offsets.n + f))
         }
         if writesGE {
-            let geValue = LLVMBuildLoad2(builder, i32, slot(.ge), "")
-            LLVMBuildStore(builder, LLVMBuildTrunc(builder, geValue, i8, ""), statePointer(CPUState.Offsets.ge))
+            LLVMBuildStore(builder, LLVMBuildLoad2(builder, i8, slot(.ge), ""), statePointer(CPUState.Offsets.ge))
         }
         if spendsBudget {
             LLVMBuildStore(builder, LLVMBuildLoad2(builder, i32, slot(.budget), ""), statePointer(CPUState.Offsets.loopBudget))
         }
-        if let target = e.target { chain(to: target, budgetLeft: e.budgetLeft) }
-        if e.indirect { chainIndirect(to: runningKernelHelpers(at: e.pc), budgetLeft: e.budgetLeft!) }
-        LLVMBuildRet(builder, c32(e.exit.rawValue))
     }
 
     /// Adds one to a 64-bit statistics counter in the CPU state.
@@ -411,9 +425,9 @@ public final class LLVMEmitter: Emitter {
         if f.rawValue < 4 { flagWrites[f.rawValue] = (v.ref, currentPC) }
         flagWriteCount += 1
     }
-    public func readGE() -> Value { Value(ref: LLVMBuildLoad2(builder, i32, slot(.ge), "")) }
+    public func readGE() -> Value { Value(ref: LLVMBuildZExt(builder, LLVMBuildLoad2(builder, i8, slot(.ge), ""), i32, "")) }
     public func writeGE(_ v: Value) {
-        LLVMBuildStore(builder, LLVMBuildAnd(builder, v.ref, c32(0xF), ""), slot(.ge))
+        LLVMBuildStore(builder, LLVMBuildTrunc(builder, LLVMBuildAnd(builder, v.ref, c32(0xF), ""), i8, ""), slot(.ge))
         writesGE = true
     }
 

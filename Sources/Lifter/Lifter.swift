@@ -118,12 +118,13 @@ public enum Lifter {
 
     /// Emits `region` as the function `name` in `module`; returns its chainable exits (link
     /// slot symbol and target pc). With `useCounter`, the function counts the guest blocks it
-    /// runs in that 64-bit global.
+    /// runs in that 64-bit global. `keepsStateInMemory`: see `LLVMEmitter`.
     @discardableResult
     public static func lift(_ region: Region, into module: LLVMModuleRef, context: LLVMContextRef,
-                            name: String, useCounter: String? = nil) -> [(symbol: String, target: UInt32)] {
+                            name: String, useCounter: String? = nil, keepsStateInMemory: Bool = false) -> [(symbol: String, target: UInt32)] {
         let e = LLVMEmitter(context: context, module: module, name: name, blockStarts: region.blocks.map(\.start),
-                            checksAccesses: region.checksAccesses, useCounter: useCounter)
+                            checksAccesses: region.checksAccesses, useCounter: useCounter,
+                            keepsStateInMemory: keepsStateInMemory)
         for block in region.blocks {
             e.beginBlock(block.start)
             var pc = block.start
