@@ -448,25 +448,37 @@ public final class LLVMEmitter: Emitter {
     }
 
     public func addWithCarry(_ a: Value, _ b: Value, _ carry: Flag) -> (result: Value, carry: Flag, overflow: Flag) {
+        let negative = { (v: LLVMValueRef) in LLVMBuildICmp(self.builder, LLVMIntSLT, v, self.c32(0), "")! }
+        // A constant carry in (ADDS, CMN: 0; SUBS, RSBS, CMP: 1) needs no 64-bit sum: 32-bit
+        // IR that LLVM's quick code generation turns into an add or sub and a setcc.
+        if LLVMIsAConstantInt(carry.ref) != nil {
+            if LLVMConstIntGetZExtValue(carry.ref) == 0 {
+                let r = LLVMBuildAdd(builder, a.ref, b.ref, "")!
+                let carryOut = LLVMBuildICmp(builder, LLVMIntULT, r, a.ref, "")!
+                let overflow = negative(LLVMBuildAnd(builder, LLVMBuildXor(builder, a.ref, r, ""), LLVMBuildXor(builder, b.ref, r, ""), ""))
+                return (Value(ref: r), Flag(ref: carryOut), Flag(ref: overflow))
+            }
+            // a + b + 1 is a - x with x = ~b; C is "no borrow". `condition` uses a and x.
+            let x: LLVMValueRef
+            if LLVMIsAInstruction(b.ref) != nil, LLVMGetInstructionOpcode(b.ref) == LLVMXor,
+               let mask = LLVMGetOperand(b.ref, 1), LLVMIsAConstantInt(mask) != nil,
+               UInt32(truncatingIfNeeded: LLVMConstIntGetZExtValue(mask)) == 0xFFFF_FFFF {
+                x = LLVMGetOperand(b.ref, 0)
+            } else {
+                x = LLVMBuildNot(builder, b.ref, "")  // folded when b is a constant
+            }
+            let r = LLVMBuildSub(builder, a.ref, x, "")!
+            let carryOut = LLVMBuildICmp(builder, LLVMIntUGE, a.ref, x, "")!
+            let overflow = negative(LLVMBuildAnd(builder, LLVMBuildXor(builder, a.ref, x, ""), LLVMBuildXor(builder, a.ref, r, ""), ""))
+            lastSubtraction = (currentPC, a.ref, x, carryOut, overflow)
+            return (Value(ref: r), Flag(ref: carryOut), Flag(ref: overflow))
+        }
         let wide = LLVMBuildAdd(builder,
                                 LLVMBuildAdd(builder, LLVMBuildZExt(builder, a.ref, i64, ""), LLVMBuildZExt(builder, b.ref, i64, ""), ""),
                                 LLVMBuildZExt(builder, carry.ref, i64, ""), "")
         let r = LLVMBuildTrunc(builder, wide, i32, "")!
         let carryOut = LLVMBuildTrunc(builder, LLVMBuildLShr(builder, wide, LLVMConstInt(i64, 32, 0), ""), i1, "")!
-        let both = LLVMBuildAnd(builder, LLVMBuildXor(builder, a.ref, r, ""), LLVMBuildXor(builder, b.ref, r, ""), "")
-        let overflow = LLVMBuildICmp(builder, LLVMIntSLT, both, c32(0), "")!
-        // a + ~x + 1 is a - x: remember x for `condition`.
-        if LLVMIsAConstantInt(carry.ref) != nil && LLVMConstIntGetZExtValue(carry.ref) == 1 {
-            var subtrahend: LLVMValueRef?
-            if LLVMIsAConstantInt(b.ref) != nil {
-                subtrahend = c32(~UInt32(truncatingIfNeeded: LLVMConstIntGetZExtValue(b.ref)))
-            } else if LLVMIsAInstruction(b.ref) != nil, LLVMGetInstructionOpcode(b.ref) == LLVMXor,
-                      let mask = LLVMGetOperand(b.ref, 1), LLVMIsAConstantInt(mask) != nil,
-                      UInt32(truncatingIfNeeded: LLVMConstIntGetZExtValue(mask)) == 0xFFFF_FFFF {
-                subtrahend = LLVMGetOperand(b.ref, 0)
-            }
-            if let subtrahend { lastSubtraction = (currentPC, a.ref, subtrahend, carryOut, overflow) }
-        }
+        let overflow = negative(LLVMBuildAnd(builder, LLVMBuildXor(builder, a.ref, r, ""), LLVMBuildXor(builder, b.ref, r, ""), ""))
         return (Value(ref: r), Flag(ref: carryOut), Flag(ref: overflow))
     }
 
