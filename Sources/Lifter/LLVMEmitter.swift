@@ -52,6 +52,12 @@ public final class LLVMEmitter: Emitter {
     /// a copy of the flush); in memory, a register is one load where read, like a spill, and
     /// the IR is about a third smaller.
     private let keepsStateInMemory: Bool
+    /// With `keepsStateInMemory`: the value each register and flag (by `Slot.index`) was last
+    /// loaded or stored as in the LLVM block `knownIn`, so a read after a write in the same
+    /// block reuses the value instead of reloading it (no LLVM block boundary between them,
+    /// and compiled code changes the CPU state only through these loads and stores there).
+    private var known: [LLVMValueRef?] = Array(repeating: nil, count: Slot.count)
+    private var knownIn: LLVMBasicBlockRef?
 
     /// Creates `name` in `module` with the compiled-code ABI, with one LLVM block per guest
     /// block start in `blockStarts` (the first is the entry); `beginBlock` positions at one.
@@ -411,16 +417,43 @@ public final class LLVMEmitter: Emitter {
     public func constant(_ v: UInt32) -> Value { Value(ref: c32(v)) }
     public func constant(_ b: Bool) -> Flag { Flag(ref: LLVMConstInt(i1, b ? 1 : 0, 0)) }
 
-    public func readRegister(_ r: Int) -> Value { Value(ref: LLVMBuildLoad2(builder, i32, slot(.register(r)), "")) }
+    /// The value of `s` known in the current LLVM block (see `known`), else `load()`'s.
+    private func read(_ s: Slot, _ load: () -> LLVMValueRef) -> LLVMValueRef {
+        guard keepsStateInMemory else { return load() }
+        forgetKnownOnNewBlock()
+        if let value = known[s.index] { return value }
+        let value = load()
+        known[s.index] = value
+        return value
+    }
+
+    private func remember(_ s: Slot, _ value: LLVMValueRef) {
+        guard keepsStateInMemory else { return }
+        forgetKnownOnNewBlock()
+        known[s.index] = value
+    }
+
+    private func forgetKnownOnNewBlock() {
+        let block = LLVMGetInsertBlock(builder)
+        if knownIn == block { return }
+        for index in known.indices { known[index] = nil }
+        knownIn = block
+    }
+
+    public func readRegister(_ r: Int) -> Value {
+        Value(ref: read(.register(r)) { LLVMBuildLoad2(builder, i32, slot(.register(r)), "") })
+    }
     public func writeRegister(_ r: Int, _ v: Value) {
         LLVMBuildStore(builder, v.ref, slot(.register(r)))
+        remember(.register(r), v.ref)
         writtenRegisters |= 1 << r
     }
     public func readFlag(_ f: StatusFlag) -> Flag {
-        Flag(ref: LLVMBuildTrunc(builder, LLVMBuildLoad2(builder, i8, slot(.flag(f)), ""), i1, ""))
+        Flag(ref: read(.flag(f)) { LLVMBuildTrunc(builder, LLVMBuildLoad2(builder, i8, slot(.flag(f)), ""), i1, "") })
     }
     public func writeFlag(_ f: StatusFlag, _ v: Flag) {
         LLVMBuildStore(builder, LLVMBuildZExt(builder, v.ref, i8, ""), slot(.flag(f)))
+        remember(.flag(f), v.ref)
         writtenFlags |= 1 << f.rawValue
         if f.rawValue < 4 { flagWrites[f.rawValue] = (v.ref, currentPC) }
         flagWriteCount += 1
