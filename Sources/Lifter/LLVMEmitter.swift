@@ -97,6 +97,7 @@ public final class LLVMEmitter: Emitter {
         LLVMPositionBuilderAtEnd(builder, entry)
         if let useCounter {
             counter = LLVMAddGlobal(module, i64, useCounter)!
+            LLVMSetVisibility(counter, LLVMHiddenVisibility)
             LLVMSetInitializer(counter, LLVMConstInt(i64, 0, 0))
         }
         for start in blockStarts where guestBlocks[start] == nil {
@@ -320,6 +321,7 @@ public final class LLVMEmitter: Emitter {
         let symbol = "\(functionName)_link\(links.count)"
         links.append((symbol, target))
         let slot = LLVMAddGlobal(module, ptr, symbol)!
+        LLVMSetVisibility(slot, LLVMHiddenVisibility)
         LLVMSetInitializer(slot, LLVMConstPointerNull(ptr))
         let next = LLVMBuildLoad2(builder, ptr, slot, "")!
         var linked = LLVMBuildIsNotNull(builder, next, "")!
