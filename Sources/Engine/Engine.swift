@@ -19,11 +19,11 @@ public enum Tier: String, CaseIterable, Sendable {
 
 /// How the JIT tier behaves.
 public struct JITOptions: Sendable {
-    /// Executions of a block before it is compiled. With quick code first, 500, 1000 and 2000
-    /// ran cold lua5.4, sqlite3, busybox sh and gzip equally fast (within noise), but below
-    /// 2000 even a static hello world reaches the threshold in glibc's start-up, and setting
-    /// LLVM up on the other core slowed its start by ~2 ms (page faults on the same mm).
-    public var threshold: UInt32 = 2000
+    /// Executions of a block before it is compiled. With the quick code of state kept in
+    /// memory, 500 ran cold lua5.4 and busybox sh 5% faster than 2000, sqlite3 4%, sort 3%,
+    /// gzip the same (best of 3-5, alternating); 100 and 250 were no better. A static hello
+    /// world still compiles nothing (setting LLVM up on the other core slows a start by ~2 ms).
+    public var threshold: UInt32 = 500
     /// Compile on the guest's thread, so compiled code runs from the next dispatch (testing).
     public var synchronous = false
     /// Guest blocks that quickly compiled code runs before it is compiled again in full (see
