@@ -46,11 +46,10 @@ public final class LLVMEmitter: Emitter {
     /// See `Region.checksAccesses`.
     private let checksAccesses: Bool
     /// Guest state is read and written in the CPU state itself, not in allocas: no loads on
-    /// entry, no stores at exits. For quick code (LLVM's unoptimised code generation keeps no
-    /// value in a register across LLVM blocks: SSA values of the guest registers were spilled
-    /// to the stack at every block end and reloaded for every exit's flush, each exit holding
-    /// a copy of the flush); in memory, a register is one load where read, like a spill, and
-    /// the IR is about a third smaller.
+    /// entry, no stores at exits. Quick code uses it: LLVM's unoptimised code generation keeps
+    /// no value in a register across LLVM blocks, so with allocas every guest register was
+    /// spilled to the stack at each block end and reloaded for each exit's flush; in memory a
+    /// read costs the same one load, and the exits and their IR are much smaller.
     private let keepsStateInMemory: Bool
     /// With `keepsStateInMemory`: the value each register and flag (by `Slot.index`) was last
     /// loaded or stored as in the LLVM block `knownIn`, so a read after a write in the same
