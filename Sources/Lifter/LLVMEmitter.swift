@@ -485,13 +485,8 @@ public final class LLVMEmitter: Emitter {
         let negative = { (v: LLVMValueRef) in LLVMBuildICmp(self.builder, LLVMIntSLT, v, self.c32(0), "")! }
         // A constant carry in (ADDS, CMN: 0; SUBS, RSBS, CMP: 1) needs no 64-bit sum: 32-bit
         // IR that LLVM's quick code generation turns into an add or sub and a setcc.
-        if LLVMIsAConstantInt(carry.ref) != nil {
-            if LLVMConstIntGetZExtValue(carry.ref) == 0 {
-                let r = LLVMBuildAdd(builder, a.ref, b.ref, "")!
-                let carryOut = LLVMBuildICmp(builder, LLVMIntULT, r, a.ref, "")!
-                let overflow = negative(LLVMBuildAnd(builder, LLVMBuildXor(builder, a.ref, r, ""), LLVMBuildXor(builder, b.ref, r, ""), ""))
-                return (Value(ref: r), Flag(ref: carryOut), Flag(ref: overflow))
-            }
+        let constantCarry = LLVMIsAConstantInt(carry.ref) != nil ? LLVMConstIntGetZExtValue(carry.ref) : nil
+        if constantCarry == 1 {
             // a + b + 1 is a - x with x = ~b; C is "no borrow". `condition` uses a and x.
             let x: LLVMValueRef
             if LLVMIsAInstruction(b.ref) != nil, LLVMGetInstructionOpcode(b.ref) == LLVMXor,
@@ -507,11 +502,17 @@ public final class LLVMEmitter: Emitter {
             lastSubtraction = (currentPC, a.ref, x, carryOut, overflow)
             return (Value(ref: r), Flag(ref: carryOut), Flag(ref: overflow))
         }
-        let wide = LLVMBuildAdd(builder,
-                                LLVMBuildAdd(builder, LLVMBuildZExt(builder, a.ref, i64, ""), LLVMBuildZExt(builder, b.ref, i64, ""), ""),
-                                LLVMBuildZExt(builder, carry.ref, i64, ""), "")
-        let r = LLVMBuildTrunc(builder, wide, i32, "")!
-        let carryOut = LLVMBuildTrunc(builder, LLVMBuildLShr(builder, wide, LLVMConstInt(i64, 32, 0), ""), i1, "")!
+        let r: LLVMValueRef, carryOut: LLVMValueRef
+        if constantCarry == 0 {
+            r = LLVMBuildAdd(builder, a.ref, b.ref, "")!
+            carryOut = LLVMBuildICmp(builder, LLVMIntULT, r, a.ref, "")!
+        } else {
+            let wide = LLVMBuildAdd(builder,
+                                    LLVMBuildAdd(builder, LLVMBuildZExt(builder, a.ref, i64, ""), LLVMBuildZExt(builder, b.ref, i64, ""), ""),
+                                    LLVMBuildZExt(builder, carry.ref, i64, ""), "")
+            r = LLVMBuildTrunc(builder, wide, i32, "")!
+            carryOut = LLVMBuildTrunc(builder, LLVMBuildLShr(builder, wide, LLVMConstInt(i64, 32, 0), ""), i1, "")!
+        }
         let overflow = negative(LLVMBuildAnd(builder, LLVMBuildXor(builder, a.ref, r, ""), LLVMBuildXor(builder, b.ref, r, ""), ""))
         return (Value(ref: r), Flag(ref: carryOut), Flag(ref: overflow))
     }
