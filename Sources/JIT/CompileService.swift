@@ -8,10 +8,18 @@ import Synchronization
 /// thread in synchronous mode). The engine submits hot regions and drains finished ones.
 ///
 /// Tiers: a region is first compiled quickly (see `JITCompiler.Quality`), so it leaves the
-/// interpreter sooner; when nothing else waits, the quick regions used most (that ran at least
-/// `upgradeAfter` guest blocks) are compiled again in full, and the engine replaces the quick
-/// code with that. With `upgradeAfter` 0 everything is compiled in full at once. Synchronous
-/// mode compiles upgrades when the engine drains results, so a test sees them deterministically.
+/// interpreter sooner; the quick regions used most (that ran at least `upgradeAfter` guest
+/// blocks) are compiled again in full, and the engine replaces the quick code with that. With
+/// `upgradeAfter` 0 everything is compiled in full at once. Synchronous mode compiles upgrades
+/// when the engine drains results, so a test sees them deterministically.
+///
+/// Threads: submitted regions compile on one thread, upgrades on another at the lowest
+/// priority (nice 19), so upgrades use a core only while nothing else wants it and a region
+/// the guest waits for does not wait behind them (a batch of four takes ~20 ms; queued behind
+/// them, a cold lua5.4 run interpreted a quarter more instructions and ran ~4% longer). When a
+/// loaded machine starves the second thread, the first compiles upgrades too, between
+/// submitted regions (see `upgraderStarved`). Each thread has its own LLVM target machines
+/// (see `JITCompiler.CompilingThread`).
 public final class CompileService {
     public struct Finished {
         public let region: Region
@@ -52,9 +60,15 @@ public final class CompileService {
     private let dumpsIR: Bool
     public let synchronous: Bool
     private var mutex = pthread_mutex_t()
+    /// Signalled when regions are submitted (the thread compiling them waits on it), and when
+    /// quick code arrives (the upgrade thread waits on `upgradesWake` between looks at counts).
     private var wake = pthread_cond_t()
-    /// Held for the whole of each compilation, so fork never copies LLVM mid-operation.
-    private var compiling = pthread_mutex_t()
+    private var upgradesWake = pthread_cond_t()
+    /// Read-locked by each thread for the whole of each compilation, write-locked around fork,
+    /// so fork never copies LLVM mid-operation.
+    private var compiling = pthread_rwlock_t()
+    /// Held while the compiler is made (by whichever thread needs it first).
+    private var making = pthread_mutex_t()
     /// Submitted regions, each with its epoch and priority (how hot its entry has become).
     private var queue: [Work] = []
     /// Installed quick code, with its use count: candidates for a full compilation.
@@ -70,7 +84,6 @@ public final class CompileService {
     private let resultsWaiting = Atomic<Bool>(false)
     /// Whether compilations finished since the last `drain` (a hint; `drain` is exact).
     public var hasResults: Bool { resultsWaiting.load(ordering: .relaxed) }
-    private var thread: pthread_t?
 
     public init(synchronous: Bool, upgradeAfter: UInt64, dumpsIR: Bool,
                 makeCompiler: @escaping () throws(JITError) -> JITCompiler) {
@@ -79,36 +92,45 @@ public final class CompileService {
         self.synchronous = synchronous
         self.upgradeAfter = upgradeAfter
         pthread_mutex_init(&mutex, nil)
-        pthread_mutex_init(&compiling, nil)
+        pthread_rwlock_init(&compiling, nil)
+        pthread_mutex_init(&making, nil)
         pthread_cond_init(&wake, nil)
-        if !synchronous { startThread() }
+        pthread_cond_init(&upgradesWake, nil)
+        if !synchronous { startThreads() }
     }
 
-    private func startThread() {
-        var t = pthread_t()
+    private func startThreads() {
         let me = Unmanaged.passUnretained(self).toOpaque()
+        var t = pthread_t()
         pthread_create(&t, nil, { arg in
-            Unmanaged<CompileService>.fromOpaque(arg!).takeUnretainedValue().work()
+            Unmanaged<CompileService>.fromOpaque(arg!).takeUnretainedValue().compileSubmitted()
             return nil
         }, me)
         pthread_detach(t)
-        thread = t
+        guard upgradeAfter > 0 else { return }
+        pthread_create(&t, nil, { arg in
+            // The lowest priority an unprivileged thread can return from (SCHED_IDLE measured
+            // the same); on Linux, for this thread only.
+            setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+            Unmanaged<CompileService>.fromOpaque(arg!).takeUnretainedValue().compileUpgrades()
+            return nil
+        }, me)
+        pthread_detach(t)
     }
 
     /// The compiler, made now if it was not yet (call from the guest's thread: it waits while
-    /// the compile thread makes it or compiles); nil, after one warning line, when LLVM cannot
-    /// be set up.
+    /// a compile thread makes it); nil, after one warning line, when LLVM cannot be set up.
     public var compiler: JITCompiler? {
         if compilerReady.load(ordering: .acquiring) { return startedCompiler }
         if compilerUnavailable.load(ordering: .relaxed) { return nil }
-        pthread_mutex_lock(&compiling)
         makeCompilerIfNeeded()
-        pthread_mutex_unlock(&compiling)
         return startedCompiler
     }
 
-    /// With `compiling` held: makes the compiler unless it exists or cannot be made.
+    /// Makes the compiler unless it exists or cannot be made.
     private func makeCompilerIfNeeded() {
+        pthread_mutex_lock(&making)
+        defer { pthread_mutex_unlock(&making) }
         guard startedCompiler == nil, unavailable == nil else { return }
         do {
             startedCompiler = try makeCompiler()
@@ -141,7 +163,7 @@ public final class CompileService {
         guard upgradeAfter > 0 else { return }
         pthread_mutex_lock(&mutex)
         quickRegions.append((region, epoch, uses))
-        pthread_cond_signal(&wake)
+        pthread_cond_signal(&upgradesWake)
         pthread_mutex_unlock(&mutex)
     }
 
@@ -172,12 +194,12 @@ public final class CompileService {
         pthread_mutex_unlock(&mutex)
     }
 
-    /// Compiles `batch` (all of one quality).
-    private func compile(_ batch: [Work]) -> [Finished] {
+    /// Compiles `batch` (all of one quality) on `thread`'s target machines.
+    private func compile(_ batch: [Work], on thread: JITCompiler.CompilingThread = .first) -> [Finished] {
         var start = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
         let quality = batch[0].quality
-        let results = startedCompiler!.compile(batch.map(\.region), quality: quality)  // made before the first compile
+        let results = startedCompiler!.compile(batch.map(\.region), quality: quality, on: thread)  // made before the first compile
         var end = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
         // The batch's time, shared evenly among its regions.
@@ -208,6 +230,7 @@ public final class CompileService {
         for result in done where result.quality == .quick {
             if let uses = result.compiled?.useCount { quickRegions.append((result.region, result.epoch, uses)) }
         }
+        if done.contains(where: { $0.quality == .quick }) { pthread_cond_signal(&upgradesWake) }
         finished += done
         if !done.isEmpty { resultsWaiting.store(true, ordering: .relaxed) }
     }
@@ -246,68 +269,135 @@ public final class CompileService {
     /// The sum of the quick regions' counts at the last look: unchanged, quick code is idle.
     private var usesSeen: UInt64 = 0
 
-    private func work() {
-        // While quick code runs, its counts are looked at every 5 ms (a hot loop in quick code
-        // runs 2-4 times slower than in full code: waiting costs); while it is idle (the counts
-        // stand still: the guest runs elsewhere or sleeps), ever less often, up to every 160 ms.
-        var poll = 5
+    /// The first compile thread: submitted regions, hottest first; upgrades too when the
+    /// second thread is starved of CPU (`upgraderStarved`).
+    private func compileSubmitted() {
         while true {
             pthread_mutex_lock(&mutex)
-            var batch: [Work]
+            var batch: [Work] = []
             while true {
                 if !queue.isEmpty {
                     batch = takeBatch()
                     break
                 }
-                let before = usesSeen
-                batch = takeUpgrades()
-                if !batch.isEmpty { break }
-                poll = usesSeen != before ? 5 : min(poll * 2, 160)
+                if upgraderStarved {
+                    batch = takeUpgrades()
+                    if !batch.isEmpty { break }
+                }
                 if quickRegions.isEmpty {
                     pthread_cond_wait(&wake, &mutex)
                 } else {
-                    var deadline = timespec()
-                    clock_gettime(CLOCK_REALTIME, &deadline)
-                    let nanoseconds = Int(deadline.tv_nsec) + poll * 1_000_000
-                    deadline.tv_sec += nanoseconds / 1_000_000_000
-                    deadline.tv_nsec = nanoseconds % 1_000_000_000
-                    pthread_cond_timedwait(&wake, &mutex, &deadline)
+                    wait(&wake, milliseconds: Int(CompileService.upgraderStarvedAfter / 1_000_000))
                 }
             }
-            pthread_mutex_lock(&compiling)
-            pthread_mutex_unlock(&mutex)
-            makeCompilerIfNeeded()
-            // Without a compiler (one warning said why) the work is dropped: it stays interpreted.
-            let done = startedCompiler == nil ? [] : compile(batch)
-            pthread_mutex_unlock(&compiling)
+            compileAndFinish(batch, on: .first)
+        }
+    }
+
+    /// The second compile thread, at the lowest priority (nice 19): upgrades, the most used
+    /// quick regions first. While quick code runs, its counts are looked at every 5 ms (a hot
+    /// loop in quick code runs 2-4 times slower than in full code: waiting costs); while it is
+    /// idle (the counts stand still: the guest runs elsewhere or sleeps), ever less often, up
+    /// to every 160 ms.
+    private func compileUpgrades() {
+        var poll = 5
+        while true {
             pthread_mutex_lock(&mutex)
-            finish(done)
+            upgraderSeen = monotonicNanoseconds()
+            let before = usesSeen
+            let batch = takeUpgrades()
+            if !batch.isEmpty {
+                compileAndFinish(batch, on: .second)
+                continue
+            }
+            poll = usesSeen != before ? 5 : min(poll * 2, 160)
+            wait(&upgradesWake, milliseconds: poll)
             pthread_mutex_unlock(&mutex)
         }
     }
 
-    // MARK: fork
+    /// When the second thread last looked for upgrades or finished compiling them (monotonic
+    /// ns), and whether it is compiling them (under `mutex`).
+    private var upgraderSeen: UInt64 = 0
+    private var upgraderCompiling = false
+    /// How long the second thread may go without looking for upgrades, or take over compiling
+    /// a batch (one takes 4-20 ms when it has the CPU), before the first thread compiles
+    /// upgrades too: on a loaded machine a nice-19 thread gets almost no CPU (four parallel
+    /// runs of the calls benchmark on two cores then upgraded nothing and ran 1.55 times as
+    /// long).
+    static let upgraderStarvedAfter: UInt64 = 50_000_000
+    static let upgraderStuckAfter: UInt64 = 250_000_000
 
-    /// Before the guest forks: wait for the current compilation and keep others from starting.
-    public func prepareForFork() {
-        pthread_mutex_lock(&mutex)
-        pthread_mutex_lock(&compiling)
+    /// Whether the second thread is starved of CPU (under `mutex`).
+    private var upgraderStarved: Bool {
+        let waited = monotonicNanoseconds() &- upgraderSeen
+        return upgradeAfter > 0 && waited > (upgraderCompiling ? CompileService.upgraderStuckAfter : CompileService.upgraderStarvedAfter)
     }
 
-    public func parentAfterFork() {
-        pthread_mutex_unlock(&compiling)
+    private func monotonicNanoseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
+
+    /// With `mutex` held: waits for `condition` at most `milliseconds`.
+    private func wait(_ condition: UnsafeMutablePointer<pthread_cond_t>, milliseconds: Int) {
+        var deadline = timespec()
+        clock_gettime(CLOCK_REALTIME, &deadline)
+        let nanoseconds = Int(deadline.tv_nsec) + milliseconds * 1_000_000
+        deadline.tv_sec += nanoseconds / 1_000_000_000
+        deadline.tv_nsec = nanoseconds % 1_000_000_000
+        pthread_cond_timedwait(condition, &mutex, &deadline)
+    }
+
+    /// With `mutex` held (and released here): compiles `batch` and hands over the results.
+    private func compileAndFinish(_ batch: [Work], on thread: JITCompiler.CompilingThread) {
+        if thread == .second { upgraderCompiling = true }
+        pthread_rwlock_rdlock(&compiling)
+        pthread_mutex_unlock(&mutex)
+        makeCompilerIfNeeded()
+        // Without a compiler (one warning said why) the work is dropped: it stays interpreted.
+        let done = startedCompiler == nil ? [] : compile(batch, on: thread)
+        pthread_rwlock_unlock(&compiling)
+        pthread_mutex_lock(&mutex)
+        finish(done)
+        if thread == .second {
+            upgraderCompiling = false
+            upgraderSeen = monotonicNanoseconds()
+        }
         pthread_mutex_unlock(&mutex)
     }
 
-    /// The child has no compile thread: start one with an empty queue (queued regions were
+    // MARK: fork
+
+    /// Before the guest forks: wait for the current compilations and keep others from starting.
+    public func prepareForFork() {
+        pthread_mutex_lock(&mutex)
+        pthread_rwlock_wrlock(&compiling)
+        pthread_mutex_lock(&making)
+    }
+
+    public func parentAfterFork() {
+        pthread_mutex_unlock(&making)
+        pthread_rwlock_unlock(&compiling)
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// The child has no compile threads: start them with an empty queue (queued regions were
     /// the parent's; the child's own heat will submit them again).
     public func childAfterFork() {
         // Quick regions stay candidates: the child has the parent's compiled code and counts.
         queue.removeAll()
         finished.removeAll()
-        pthread_cond_init(&wake, nil)  // a waiter on it existed only in the parent
-        pthread_mutex_unlock(&compiling)
+        upgraderCompiling = false
+        // Waiters on them existed only in the parent.
+        pthread_cond_init(&wake, nil)
+        pthread_cond_init(&upgradesWake, nil)
+        pthread_mutex_unlock(&making)
+        // Made anew, not unlocked: glibc knows a write lock by its holder's thread ID, which
+        // the child's thread does not share with the parent's.
+        pthread_rwlock_init(&compiling, nil)
         pthread_mutex_unlock(&mutex)
-        if !synchronous { startThread() }
+        if !synchronous { startThreads() }
     }
 }

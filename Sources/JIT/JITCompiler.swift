@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CLLVM
 import Lifter
+import Synchronization
 
 /// A failure to set up LLVM or to compile a region.
 public struct JITError: Error, CustomStringConvertible {
@@ -23,15 +24,20 @@ public enum DumpStage: String, CaseIterable, Sendable {
 }
 
 /// Compiles regions to host code with LLVM: lift, optimise at O2, emit an object for the host
-/// CPU, link it into one shared ORC LLJIT and look the function up. One instance per process;
-/// `compile` must be called from one thread at a time (each compile makes its own LLVMContext).
+/// CPU, link it into one shared ORC LLJIT and look the function up. One instance per process.
+/// Two threads may compile at once, each naming itself (`CompilingThread`): each has its own
+/// LLVM target machines, which LLVM does not share between threads; each compilation makes
+/// its own LLVMContext; the JIT itself is thread-safe.
 public final class JITCompiler {
     let jit: LLVMOrcLLJITRef
     let dylib: LLVMOrcJITDylibRef
+    /// For full compilations on the first compiling thread (see `CompilingThread`).
     let targetMachine: LLVMTargetMachineRef
+    /// For full compilations on the second; made on first use.
+    private var secondTargetMachine: LLVMTargetMachineRef?
     let target: LLVMTargetRef
-    /// For quick compilations: no optimisation in code generation (see `Quality`); made on
-    /// first use.
+    /// For quick compilations (first thread only): no optimisation in code generation (see
+    /// `Quality`); made on first use.
     private var quickTargetMachine: LLVMTargetMachineRef?
     let triple: String
     /// The host CPU and its features (also in `fingerprint`, the code cache's key).
@@ -77,7 +83,8 @@ public final class JITCompiler {
     public var dumpStages: Set<DumpStage> = []
     /// Dump only the region starting here (nil: all).
     public var dumpAddress: UInt32?
-    private var nextModule = 0
+    /// Numbers modules (their symbols' names): two threads compile at once (see `CompileService`).
+    private let modulesMade = Atomic<Int>(0)
     /// Part of every symbol this process defines, so that objects from other runs (the code
     /// cache) never define the same names; renewed in a forked child (see `renewRunID`).
     private var runID = UInt64.random(in: 1...UInt64.max)
@@ -172,10 +179,20 @@ public final class JITCompiler {
         case full
     }
 
+    /// The threads that may compile at the same time, each with its own target machines.
+    public enum CompilingThread: Sendable {
+        /// Compiles quick and full code.
+        case first
+        /// Compiles full code only.
+        case second
+    }
+
     /// Compiles `regions`. In full quality, one LLVM module per pipeline: regions with a loop
     /// inside get the full optimisation pipeline, the others the light one. The results are in
     /// the order of `regions`; a region whose IR is invalid fails alone.
-    public func compile(_ regions: [Region], quality: Quality = .full) -> [Result<Compiled, JITError>] {
+    public func compile(_ regions: [Region], quality: Quality = .full,
+                        on thread: CompilingThread = .first) -> [Result<Compiled, JITError>] {
+        precondition(quality == .full || thread == .first, "quick code compiles on the first thread only")
         if quality == .quick {
             if quickTargetMachine == nil {
                 quickTargetMachine = LLVMCreateTargetMachine(target, triple, hostCPU, hostFeatures,
@@ -183,13 +200,24 @@ public final class JITCompiler {
             }
             return compileModule(regions, pipeline: JITCompiler.quickPipeline, targetMachine: quickTargetMachine!, countUses: true)
         }
+        let machine: LLVMTargetMachineRef
+        switch thread {
+        case .first:
+            machine = targetMachine
+        case .second:
+            if secondTargetMachine == nil {
+                secondTargetMachine = LLVMCreateTargetMachine(target, triple, hostCPU, hostFeatures,
+                                                              JITCompiler.codeGenLevel, LLVMRelocPIC, LLVMCodeModelSmall)
+            }
+            machine = secondTargetMachine!
+        }
         var results = [Result<Compiled, JITError>?](repeating: nil, count: regions.count)
         let hasLoop = regions.map(\.hasLoop)
         let loops = regions.indices.filter { hasLoop[$0] }
         let straight = regions.indices.filter { !hasLoop[$0] }
         for (group, pipeline) in [(loops, JITCompiler.loopPipeline), (straight, JITCompiler.pipeline)] where !group.isEmpty {
             for (index, result) in zip(group, compileModule(group.map { regions[$0] }, pipeline: pipeline,
-                                                            targetMachine: targetMachine, countUses: false)) {
+                                                            targetMachine: machine, countUses: false)) {
                 results[index] = result
             }
         }
@@ -202,15 +230,16 @@ public final class JITCompiler {
                                countUses: Bool) -> [Result<Compiled, JITError>] {
         let context = LLVMContextCreate()!
         defer { LLVMContextDispose(context) }
-        nextModule += 1
-        let module = makeModule("isomorph_module_\(nextModule)", in: context)
+        let moduleNumber = modulesMade.add(1, ordering: .relaxed).newValue
+        // With this compilation's own target machine: another thread may be using the other.
+        let module = JITCompiler.makeModule("isomorph_module_\(moduleNumber)", in: context, triple: triple, targetMachine: targetMachine)
         var moduleOwned = true
         defer { if moduleOwned { LLVMDisposeModule(module) } }
 
         var results = [Result<Compiled, JITError>?](repeating: nil, count: regions.count)
         var lifted: [(index: Int, name: String, links: [(symbol: String, target: UInt32)])] = []
         for (index, region) in regions.enumerated() {
-            let name = "isomorph_\(String(region.start, radix: 16))_\(String(runID, radix: 16))_\(nextModule)_\(index)"
+            let name = "isomorph_\(String(region.start, radix: 16))_\(String(runID, radix: 16))_\(moduleNumber)_\(index)"
             let links = Lifter.lift(region, into: module, context: context, name: name,
                                     useCounter: countUses ? JITCompiler.useCounterSymbol(name) : nil,
                                     keepsStateInMemory: countUses)
@@ -314,10 +343,6 @@ public final class JITCompiler {
     static func useCounterSymbol(_ function: String) -> String { function + "_uses" }
 
     /// An empty module for the host: its target triple and data layout set.
-    private func makeModule(_ name: String, in context: LLVMContextRef) -> LLVMModuleRef {
-        JITCompiler.makeModule(name, in: context, triple: triple, targetMachine: targetMachine)
-    }
-
     private static func makeModule(_ name: String, in context: LLVMContextRef, triple: String,
                                    targetMachine: LLVMTargetMachineRef) -> LLVMModuleRef {
         let module = LLVMModuleCreateWithNameInContext(name, context)!
