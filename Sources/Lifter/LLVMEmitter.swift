@@ -496,14 +496,20 @@ public final class LLVMEmitter: Emitter {
             } else {
                 x = LLVMBuildNot(builder, b.ref, "")  // folded when b is a constant
             }
-            let r = LLVMBuildSub(builder, a.ref, x, "")!
+            let (r, quickOverflow) = keepsStateInMemory
+                ? withOverflow("llvm.ssub.with.overflow", a.ref, x)
+                : (LLVMBuildSub(builder, a.ref, x, "")!, nil)
             let carryOut = LLVMBuildICmp(builder, LLVMIntUGE, a.ref, x, "")!
-            let overflow = negative(LLVMBuildAnd(builder, LLVMBuildXor(builder, a.ref, x, ""), LLVMBuildXor(builder, a.ref, r, ""), ""))
+            let overflow = quickOverflow ?? negative(LLVMBuildAnd(builder, LLVMBuildXor(builder, a.ref, x, ""), LLVMBuildXor(builder, a.ref, r, ""), ""))
             lastSubtraction = (currentPC, a.ref, x, carryOut, overflow)
             return (Value(ref: r), Flag(ref: carryOut), Flag(ref: overflow))
         }
         let r: LLVMValueRef, carryOut: LLVMValueRef
         if constantCarry == 0 {
+            if keepsStateInMemory {
+                let (sum, overflow) = withOverflow("llvm.sadd.with.overflow", a.ref, b.ref)
+                return (Value(ref: sum), Flag(ref: LLVMBuildICmp(builder, LLVMIntULT, sum, a.ref, "")!), Flag(ref: overflow!))
+            }
             r = LLVMBuildAdd(builder, a.ref, b.ref, "")!
             carryOut = LLVMBuildICmp(builder, LLVMIntULT, r, a.ref, "")!
         } else {
@@ -515,6 +521,14 @@ public final class LLVMEmitter: Emitter {
         }
         let overflow = negative(LLVMBuildAnd(builder, LLVMBuildXor(builder, a.ref, r, ""), LLVMBuildXor(builder, b.ref, r, ""), ""))
         return (Value(ref: r), Flag(ref: carryOut), Flag(ref: overflow))
+    }
+
+    /// `name`'s result and signed overflow: quick code generation makes them one add or sub
+    /// and a seto, where the sign-bit formula costs five instructions more. (Full code keeps
+    /// the formula, with which its pipelines were tuned.)
+    private func withOverflow(_ name: String, _ a: LLVMValueRef, _ b: LLVMValueRef) -> (LLVMValueRef, LLVMValueRef?) {
+        let pair = intrinsic(name, [i32], [a, b])
+        return (LLVMBuildExtractValue(builder, pair, 0, "")!, LLVMBuildExtractValue(builder, pair, 1, "")!)
     }
 
     public func multiplyLong(_ a: Value, _ b: Value, signed: Bool) -> (lo: Value, hi: Value) {
