@@ -121,9 +121,11 @@ public final class Engine {
     var notCompilable: Set<UInt32> = []
     /// Compiled code from earlier runs (nil: not kept).
     let codeCache: CodeCache?
-    /// Blocks decoded and not yet looked up in the code cache (decoding one while installing
-    /// another queues it here).
+    /// Blocks decoded and not yet looked up in the code cache: until the compile thread has
+    /// made the compiler (the guest does not wait for LLVM's set-up, so a short process never
+    /// pays for it), and while another is installed (decoding a block queues it here).
     var blocksToLookUp: [UInt32] = []
+    var lookingUpCachedCode = false
 
     /// Blocks run between checks for pending signals.
     static let blocksPerSlice = 1024
@@ -196,6 +198,7 @@ public final class Engine {
             if let cache = codeCache {
                 if cache.regionCount > 0 {
                     interpreter.onNewBlock = { [unowned self] pc in lookUpCachedCode(at: pc, cache, service) }
+                    service.makeCompilerSoon()
                 }
                 process.kernel.beforeExec.append { [unowned self] in saveCodeCache() }
             }
@@ -310,15 +313,23 @@ public final class Engine {
         checksAccesses || !(process.options.strace || process.kernel.catchesMemoryFaults)
     }
 
-    /// Installs cached code for the block just decoded at `pc`, when the cache has a region
-    /// entered there whose guest code is, word for word, what the guest has now (decoding its
-    /// blocks also marks their pages as code, so later stores invalidate it as usual).
+    /// Queues the block just decoded at `pc` when the cache has regions entered there.
     private func lookUpCachedCode(at pc: UInt32, _ cache: CodeCache, _ service: CompileService) {
-        blocksToLookUp.append(pc)
-        guard blocksToLookUp.count == 1 else { return }  // the outer call takes it
+        if cache.hasRegions(at: pc) { blocksToLookUp.append(pc) }
+        lookUpQueuedCachedCode(cache, service)
+    }
+
+    /// Once the compiler exists: installs cached code for each queued block, when the cache has
+    /// a region entered there whose guest code is, word for word, what the guest has now
+    /// (decoding its blocks also marks their pages as code, so later stores invalidate it as
+    /// usual).
+    private func lookUpQueuedCachedCode(_ cache: CodeCache, _ service: CompileService) {
+        guard !lookingUpCachedCode, !blocksToLookUp.isEmpty, let compiler = service.readyCompiler else { return }
+        lookingUpCachedCode = true
+        defer { lookingUpCachedCode = false }
         while let start = blocksToLookUp.first {
             defer { blocksToLookUp.removeFirst() }
-            guard translations.lookup(start) == nil, cache.hasRegions(at: start), let compiler = service.compiler else { continue }
+            guard translations.lookup(start) == nil else { continue }
             let found = cache.lookUp(start, compiler: compiler) { region in
                 mayRun(checksAccesses: region.checksAccesses) && region.blocks.allSatisfy { guestCode(at: $0.start, is: $0.words) }
             }
@@ -368,6 +379,7 @@ public final class Engine {
             uncheckedAccessesCompiled = false
         }
         installCompiled(from: service)
+        if !blocksToLookUp.isEmpty, let cache = codeCache { lookUpQueuedCachedCode(cache, service) }
         let state = UnsafeMutableRawPointer(cpu)
         let base = memory.base
         let flags = UnsafeRawPointer(memory.pageFlags)

@@ -127,6 +127,22 @@ public final class CompileService {
         return startedCompiler
     }
 
+    /// The compiler if it has been made (never waits).
+    public var readyCompiler: JITCompiler? {
+        compilerReady.load(ordering: .acquiring) ? startedCompiler : nil
+    }
+
+    /// Has the compile thread make the compiler now, before anything is submitted (the code
+    /// cache will need it); synchronous mode makes it here.
+    public func makeCompilerSoon() {
+        if synchronous { _ = compiler; return }
+        pthread_mutex_lock(&mutex)
+        compilerWanted = true
+        pthread_cond_signal(&wake)
+        pthread_mutex_unlock(&mutex)
+    }
+    private var compilerWanted = false
+
     /// Makes the compiler unless it exists or cannot be made.
     private func makeCompilerIfNeeded() {
         pthread_mutex_lock(&making)
@@ -276,8 +292,9 @@ public final class CompileService {
             pthread_mutex_lock(&mutex)
             var batch: [Work] = []
             while true {
-                if !queue.isEmpty {
-                    batch = takeBatch()
+                if !queue.isEmpty || compilerWanted {
+                    compilerWanted = false
+                    if !queue.isEmpty { batch = takeBatch() }  // else only the compiler is wanted
                     break
                 }
                 if upgraderStarved {
@@ -357,7 +374,7 @@ public final class CompileService {
         pthread_mutex_unlock(&mutex)
         makeCompilerIfNeeded()
         // Without a compiler (one warning said why) the work is dropped: it stays interpreted.
-        let done = startedCompiler == nil ? [] : compile(batch, on: thread)
+        let done = startedCompiler == nil || batch.isEmpty ? [] : compile(batch, on: thread)
         pthread_rwlock_unlock(&compiling)
         pthread_mutex_lock(&mutex)
         finish(done)

@@ -75,6 +75,27 @@ final class CodeCacheTests: EndToEndTestCase {
         XCTAssertEqual(thirdStats["regions_saved_to_cache"] as? Int, 0, "\(thirdStats)")
     }
 
+    /// Without --jit-sync the compile thread makes LLVM's compiler while the guest starts
+    /// interpreting (a short process never waits for it); the cached code is installed once it
+    /// is ready, well within a run of this length.
+    func testBackgroundRunInstallsCachedCodeOnceTheCompilerIsReady() throws {
+        guard requirePrerequisites(needQemu: false) else { return }
+        let cache = try EndToEnd.freshDirectory("cache-background")
+        let program = guest("cpu_heavy.static.v7")
+        let (first, firstStats) = try run(program, cache: cache, ["10"])
+        XCTAssertEqual(first.status, 0, first.summary)
+        XCTAssertGreaterThan(firstStats["regions_saved_to_cache"] as? Int ?? 0, 0, "\(firstStats)")
+
+        let stats = try EndToEnd.freshDirectory("cache-background-stats").appendingPathComponent("stats.json")
+        let second = try isomorph(["run", "--tier", "jit", "--cache-dir", cache.path, "--stats-json", stats.path, program, "10"])
+        XCTAssertEqual(second.status, 0, second.summary)
+        XCTAssertEqual(second.stdoutText, first.stdoutText)
+        XCTAssertEqual(second.stderrText, "", "no warnings from a sound cache")
+        let secondStats = try JSONSerialization.jsonObject(with: Data(contentsOf: stats)) as? [String: Any]
+        let jit = secondStats?["jit"] as? [String: Any] ?? [:]
+        XCTAssertGreaterThan(jit["regions_from_cache"] as? Int ?? 0, 0, "\(jit)")
+    }
+
     /// The program whose code changes is not given the old code: asm_smc rewrites its own
     /// instructions, so the cached regions of the rewritten code must not be used where the
     /// words differ, and the output stays the same.
