@@ -125,6 +125,7 @@ public final class Engine {
     /// made the compiler (the guest does not wait for LLVM's set-up, so a short process never
     /// pays for it), and while another is installed (decoding a block queues it here).
     var blocksToLookUp: [UInt32] = []
+    /// Installing cached code decodes blocks, which queue themselves: the outer call takes them.
     var lookingUpCachedCode = false
 
     /// Blocks run between checks for pending signals.

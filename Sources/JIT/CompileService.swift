@@ -141,6 +141,7 @@ public final class CompileService {
         pthread_cond_signal(&wake)
         pthread_mutex_unlock(&mutex)
     }
+    /// Asked for by `makeCompilerSoon` (under `mutex`).
     private var compilerWanted = false
 
     /// Makes the compiler unless it exists or cannot be made.

@@ -126,9 +126,7 @@ public final class JITCompiler {
             throw JITError("no LLVM target for \(triple): \(text)")
         }
         target = found
-        // PIC and the small code model match what JITLink expects on x86-64 ELF (DESIGN.md).
-        targetMachine = LLVMCreateTargetMachine(target, triple, cpuName, features,
-                                                JITCompiler.codeGenLevel, LLVMRelocPIC, LLVMCodeModelSmall)
+        targetMachine = JITCompiler.makeTargetMachine(target, triple, hostCPU, hostFeatures, JITCompiler.codeGenLevel)
         LLVMDisposeMessage(cpuName)
         LLVMDisposeMessage(features)
         enter = try JITCompiler.compileEntry(jit: jit, dylib: dylib, targetMachine: targetMachine, triple: triple)
@@ -194,10 +192,7 @@ public final class JITCompiler {
                         on thread: CompilingThread = .first) -> [Result<Compiled, JITError>] {
         precondition(quality == .full || thread == .first, "quick code compiles on the first thread only")
         if quality == .quick {
-            if quickTargetMachine == nil {
-                quickTargetMachine = LLVMCreateTargetMachine(target, triple, hostCPU, hostFeatures,
-                                                             LLVMCodeGenLevelNone, LLVMRelocPIC, LLVMCodeModelSmall)
-            }
+            if quickTargetMachine == nil { quickTargetMachine = makeTargetMachine(LLVMCodeGenLevelNone) }
             return compileModule(regions, pipeline: JITCompiler.quickPipeline, targetMachine: quickTargetMachine!, countUses: true)
         }
         let machine: LLVMTargetMachineRef
@@ -205,10 +200,7 @@ public final class JITCompiler {
         case .first:
             machine = targetMachine
         case .second:
-            if secondTargetMachine == nil {
-                secondTargetMachine = LLVMCreateTargetMachine(target, triple, hostCPU, hostFeatures,
-                                                              JITCompiler.codeGenLevel, LLVMRelocPIC, LLVMCodeModelSmall)
-            }
+            if secondTargetMachine == nil { secondTargetMachine = makeTargetMachine(JITCompiler.codeGenLevel) }
             machine = secondTargetMachine!
         }
         var results = [Result<Compiled, JITError>?](repeating: nil, count: regions.count)
@@ -222,6 +214,17 @@ public final class JITCompiler {
             }
         }
         return results.map { $0! }
+    }
+
+    /// A target machine for the host, generating code at `level`. PIC and the small code model
+    /// match what JITLink expects on x86-64 ELF (DESIGN.md).
+    private func makeTargetMachine(_ level: LLVMCodeGenOptLevel) -> LLVMTargetMachineRef {
+        JITCompiler.makeTargetMachine(target, triple, hostCPU, hostFeatures, level)
+    }
+
+    private static func makeTargetMachine(_ target: LLVMTargetRef, _ triple: String, _ cpu: String, _ features: String,
+                                          _ level: LLVMCodeGenOptLevel) -> LLVMTargetMachineRef {
+        LLVMCreateTargetMachine(target, triple, cpu, features, level, LLVMRelocPIC, LLVMCodeModelSmall)
     }
 
     /// Compiles `regions` together, as one LLVM module: part of the cost of a compilation

@@ -496,11 +496,14 @@ public final class LLVMEmitter: Emitter {
             } else {
                 x = LLVMBuildNot(builder, b.ref, "")  // folded when b is a constant
             }
-            let (r, quickOverflow) = keepsStateInMemory
-                ? withOverflow("llvm.ssub.with.overflow", a.ref, x)
-                : (LLVMBuildSub(builder, a.ref, x, "")!, nil)
+            let r: LLVMValueRef, overflow: LLVMValueRef
+            if keepsStateInMemory {
+                (r, overflow) = withOverflow("llvm.ssub.with.overflow", a.ref, x)
+            } else {
+                r = LLVMBuildSub(builder, a.ref, x, "")!
+                overflow = negative(LLVMBuildAnd(builder, LLVMBuildXor(builder, a.ref, x, ""), LLVMBuildXor(builder, a.ref, r, ""), ""))
+            }
             let carryOut = LLVMBuildICmp(builder, LLVMIntUGE, a.ref, x, "")!
-            let overflow = quickOverflow ?? negative(LLVMBuildAnd(builder, LLVMBuildXor(builder, a.ref, x, ""), LLVMBuildXor(builder, a.ref, r, ""), ""))
             lastSubtraction = (currentPC, a.ref, x, carryOut, overflow)
             return (Value(ref: r), Flag(ref: carryOut), Flag(ref: overflow))
         }
@@ -508,7 +511,7 @@ public final class LLVMEmitter: Emitter {
         if constantCarry == 0 {
             if keepsStateInMemory {
                 let (sum, overflow) = withOverflow("llvm.sadd.with.overflow", a.ref, b.ref)
-                return (Value(ref: sum), Flag(ref: LLVMBuildICmp(builder, LLVMIntULT, sum, a.ref, "")!), Flag(ref: overflow!))
+                return (Value(ref: sum), Flag(ref: LLVMBuildICmp(builder, LLVMIntULT, sum, a.ref, "")!), Flag(ref: overflow))
             }
             r = LLVMBuildAdd(builder, a.ref, b.ref, "")!
             carryOut = LLVMBuildICmp(builder, LLVMIntULT, r, a.ref, "")!
@@ -526,7 +529,7 @@ public final class LLVMEmitter: Emitter {
     /// `name`'s result and signed overflow: quick code generation makes them one add or sub
     /// and a seto, where the sign-bit formula costs five instructions more. (Full code keeps
     /// the formula, with which its pipelines were tuned.)
-    private func withOverflow(_ name: String, _ a: LLVMValueRef, _ b: LLVMValueRef) -> (LLVMValueRef, LLVMValueRef?) {
+    private func withOverflow(_ name: String, _ a: LLVMValueRef, _ b: LLVMValueRef) -> (LLVMValueRef, LLVMValueRef) {
         let pair = intrinsic(name, [i32], [a, b])
         return (LLVMBuildExtractValue(builder, pair, 0, "")!, LLVMBuildExtractValue(builder, pair, 1, "")!)
     }
