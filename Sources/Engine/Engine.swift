@@ -327,9 +327,16 @@ public final class Engine {
     private func lookUpQueuedCachedCode(_ cache: CodeCache, _ service: CompileService) {
         guard !lookingUpCachedCode, !blocksToLookUp.isEmpty, let compiler = service.readyCompiler else { return }
         lookingUpCachedCode = true
-        defer { lookingUpCachedCode = false }
-        while let start = blocksToLookUp.first {
-            defer { blocksToLookUp.removeFirst() }
+        defer {
+            lookingUpCachedCode = false
+            blocksToLookUp.removeAll(keepingCapacity: true)
+        }
+        // By index, not removing the first each time: the queue can hold every block decoded
+        // while LLVM was set up. Blocks decoded meanwhile append themselves and are taken too.
+        var next = 0
+        while next < blocksToLookUp.count {
+            let start = blocksToLookUp[next]
+            next += 1
             guard translations.lookup(start) == nil else { continue }
             let found = cache.lookUp(start, compiler: compiler) { region in
                 mayRun(checksAccesses: region.checksAccesses) && region.blocks.allSatisfy { guestCode(at: $0.start, is: $0.words) }

@@ -225,9 +225,7 @@ public final class CompileService {
             let region = item.region
             if CompileService.log {
                 let kind = item.isUpgrade ? "upgrade" : quality == .quick ? "quick" : "full"
-                var now = timespec()
-                clock_gettime(CLOCK_MONOTONIC, &now)
-                let at = Int(now.tv_sec % 1000) * 1000 + Int(now.tv_nsec) / 1_000_000
+                let at = monotonicNanoseconds() / 1_000_000 % 1_000_000
                 fputs("compile 0x\(String(region.start, radix: 16)) \(region.instructionCount) \(region.blocks.count) \(Int(seconds * 1e6))us (\(kind), batch of \(batch.count)) done at \(at) ms\n", stderr)
             }
             switch result {
