@@ -76,6 +76,7 @@ let package = Package(
         .testTarget(name: "LinuxTests", dependencies: ["Linux", "Memory", "ARM"]),
         .testTarget(name: "EndToEndTests", dependencies: ["IsomorphCLI"]),
         .testTarget(name: "DiffTestTests", dependencies: ["DiffTest", "ARM", "Engine"]),
+        .testTarget(name: "JITTests", dependencies: ["JIT", "Lifter"]),
     ],
     swiftLanguageModes: [.v5]
 )

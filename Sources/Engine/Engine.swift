@@ -70,6 +70,9 @@ public struct JITStatistics: Sendable {
     /// Of those, compiled quickly first; and quick code replaced by a full compilation.
     public var regionsCompiledQuick = 0
     public var regionsUpgraded = 0
+    /// Guest blocks run by quick code (before upgrades replaced it): the lower, the sooner
+    /// hot code ran fully optimised.
+    public var quickCodeBlocksRun: UInt64 = 0
     /// Hot blocks whose first instruction the lifter leaves to the interpreter.
     public var blocksNotCompilable = 0
     public var compileFailures = 0
@@ -109,6 +112,8 @@ public final class Engine {
     let compileService: CompileService?
     let translations = TranslationCache()
     var jitStatistics = JITStatistics()
+    /// The use counters of the quick code installed (quick code is never freed, nor are they).
+    private var quickCodeUses: [UnsafePointer<UInt64>] = []
     /// Bumped at every code invalidation, so compilations of changed code are dropped.
     var invalidationEpoch: UInt64 = 0
     /// Whether installed or queued compiled code accesses guest memory without checks (see
@@ -224,6 +229,7 @@ public final class Engine {
         s.jit.chainedTransitions = cpu.pointee.chainedTransitions
         s.jit.indirectLookups = cpu.pointee.indirectLookups
         s.jit.indirectHits = cpu.pointee.indirectHits
+        s.jit.quickCodeBlocksRun = quickCodeUses.reduce(0) { $0 &+ $1.pointee }
         return s
     }
 
@@ -293,6 +299,7 @@ public final class Engine {
             translations.insert(start: done.region.start, ranges: done.region.ranges, function: compiled.function,
                                 links: compiled.links)
             codeCache?.record(compiled, done.region)
+            if let uses = compiled.useCount { quickCodeUses.append(uses) }
             if done.isUpgrade {
                 jitStatistics.regionsUpgraded += 1
             } else {
@@ -346,6 +353,7 @@ public final class Engine {
             translations.insert(start: start, ranges: region.ranges, function: compiled.function, links: compiled.links)
             jitStatistics.regionsFromCache += 1
             if let uses = compiled.useCount {
+                quickCodeUses.append(uses)
                 // Quick code: compiled again in full if it turns hot, from the guest's code
                 // (which `accepts` has just found to be the cached words).
                 var quick = Region(blocks: region.blocks.map { block in

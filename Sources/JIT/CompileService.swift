@@ -71,8 +71,8 @@ public final class CompileService {
     private var making = pthread_mutex_t()
     /// Submitted regions, each with its epoch and priority (how hot its entry has become).
     private var queue: [Work] = []
-    /// Installed quick code, with its use count: candidates for a full compilation.
-    private var quickRegions: [(region: Region, epoch: UInt64, uses: UnsafePointer<UInt64>)] = []
+    /// Installed quick code: candidates for a full compilation.
+    private var quickRegions = UpgradeCandidates()
     /// Guest blocks run by quick code before it is compiled in full (0: no quick code).
     public let upgradeAfter: UInt64
     /// Regions compiled together, at most: one module's fixed cost is shared among them, but
@@ -179,7 +179,7 @@ public final class CompileService {
     public func watch(quick region: Region, epoch: UInt64, uses: UnsafePointer<UInt64>) {
         guard upgradeAfter > 0 else { return }
         pthread_mutex_lock(&mutex)
-        quickRegions.append((region, epoch, uses))
+        quickRegions.add(region, epoch: epoch, uses: uses)
         pthread_cond_signal(&upgradesWake)
         pthread_mutex_unlock(&mutex)
     }
@@ -243,7 +243,7 @@ public final class CompileService {
     /// (under `mutex` when there is a compile thread).
     private func finish(_ done: [Finished]) {
         for result in done where result.quality == .quick {
-            if let uses = result.compiled?.useCount { quickRegions.append((result.region, result.epoch, uses)) }
+            if let uses = result.compiled?.useCount { quickRegions.add(result.region, epoch: result.epoch, uses: uses) }
         }
         if done.contains(where: { $0.quality == .quick }) { pthread_cond_signal(&upgradesWake) }
         finished += done
@@ -265,20 +265,13 @@ public final class CompileService {
         return batch
     }
 
-    /// The quick regions used most, at least `upgradeAfter` times, to compile in full. (The
-    /// counts are read while compiled code may increment them: an aligned 64-bit load on
-    /// x86-64 sees the old or the new value, either of which serves here.)
+    /// The quick regions busiest now (see `UpgradeCandidates`), among those used at least
+    /// `upgradeAfter` times, to compile in full.
     private func takeUpgrades() -> [Work] {
         if quickRegions.isEmpty || upgradeAfter == 0 { return [] }
-        // A snapshot: sorting by counts that change while it sorts would break the sort.
-        let counts = quickRegions.map { $0.uses.pointee }
-        usesSeen = counts.reduce(0, &+)
-        let hot = counts.indices.filter { counts[$0] >= upgradeAfter }
-        let chosen = hot.sorted { counts[$0] > counts[$1] }.prefix(batchSize)
-        let batch = chosen.map { Work(region: quickRegions[$0].region, epoch: quickRegions[$0].epoch, priority: 0,
-                                      quality: .full, isUpgrade: true) }
-        for index in chosen.sorted(by: >) { quickRegions.remove(at: index) }
-        return batch
+        let (chosen, total) = quickRegions.takeBusiest(batchSize, usedAtLeast: upgradeAfter)
+        usesSeen = total
+        return chosen.map { Work(region: $0.region, epoch: $0.epoch, priority: 0, quality: .full, isUpgrade: true) }
     }
 
     /// The sum of the quick regions' counts at the last look: unchanged, quick code is idle.
@@ -415,5 +408,50 @@ public final class CompileService {
         pthread_rwlock_init(&compiling, nil)
         pthread_mutex_unlock(&mutex)
         if !synchronous { startThreads() }
+    }
+}
+
+/// Installed quick code, each with its use count, waiting to be compiled in full: the busiest
+/// now first, not the most used in all. Upgrades lag behind (one takes ~4 ms, and a program
+/// entering a new phase makes dozens of regions hot at once); by total use a phase's regions
+/// queued behind those of the phase before, which no longer ran. Busyness is the guest blocks
+/// run since the last look (every 5-20 ms while quick code runs) plus half the busyness at
+/// that look; code that stopped running drops out until it runs again.
+public struct UpgradeCandidates {
+    public struct Candidate {
+        public let region: Region, epoch: UInt64
+        /// Guest blocks the code has run, counted by the code itself. (Read while compiled
+        /// code may increment it: an aligned 64-bit load on x86-64 sees the old or the new
+        /// value, either of which serves here.)
+        public let uses: UnsafePointer<UInt64>
+        var usesAtLastLook: UInt64 = 0
+        var busyness: UInt64 = 0
+    }
+    private(set) var candidates: [Candidate] = []
+    public var isEmpty: Bool { candidates.isEmpty }
+    public init() {}
+
+    public mutating func add(_ region: Region, epoch: UInt64, uses: UnsafePointer<UInt64>) {
+        candidates.append(Candidate(region: region, epoch: epoch, uses: uses))
+    }
+
+    /// Looks at the counts, and removes and returns the `count` busiest candidates that ran
+    /// at least `usedAtLeast` blocks, with the sum of all candidates' counts (which stands
+    /// still while quick code is idle).
+    public mutating func takeBusiest(_ count: Int, usedAtLeast: UInt64) -> (taken: [Candidate], totalUses: UInt64) {
+        var total: UInt64 = 0
+        for index in candidates.indices {
+            let uses = candidates[index].uses.pointee
+            total &+= uses
+            candidates[index].busyness = candidates[index].busyness / 2 &+ (uses &- candidates[index].usesAtLastLook)
+            candidates[index].usesAtLastLook = uses
+        }
+        let eligible = candidates.indices.filter {
+            candidates[$0].busyness > 0 && candidates[$0].usesAtLastLook >= usedAtLeast
+        }
+        let chosen = eligible.sorted { candidates[$0].busyness > candidates[$1].busyness }.prefix(count)
+        let taken = chosen.map { candidates[$0] }
+        for index in chosen.sorted(by: >) { candidates.remove(at: index) }
+        return (taken, total)
     }
 }

@@ -56,6 +56,8 @@ final class CodeCacheTests: EndToEndTestCase {
         XCTAssertEqual(firstStats["regions_compiled_quick"] as? Int, compiled, "all quick: \(firstStats)")
         XCTAssertEqual(firstStats["regions_upgraded"] as? Int, 0, "none used 2^40 times: \(firstStats)")
         XCTAssertEqual(firstStats["regions_saved_to_cache"] as? Int, compiled, "quick code is kept: \(firstStats)")
+        let quickBlocks = firstStats["quick_code_blocks_run"] as? Int ?? 0
+        XCTAssertGreaterThan(quickBlocks, 0, "\(firstStats)")
 
         let (second, secondStats) = try run(program, cache: cache, upgradeAfter: 1000, ["1"])
         XCTAssertEqual(second.status, 0, second.summary)
@@ -72,6 +74,8 @@ final class CodeCacheTests: EndToEndTestCase {
         XCTAssertEqual(third.stdoutText, first.stdoutText)
         XCTAssertEqual(thirdStats["blocks_compiled"] as? Int, 0, "\(thirdStats)")
         XCTAssertEqual(thirdStats["regions_upgraded"] as? Int, 0, "the full code came from the cache: \(thirdStats)")
+        XCTAssertLessThan(thirdStats["quick_code_blocks_run"] as? Int ?? .max, quickBlocks / 10,
+                          "the hot loops ran in full code: \(thirdStats)")
         XCTAssertEqual(thirdStats["regions_saved_to_cache"] as? Int, 0, "\(thirdStats)")
     }
 
