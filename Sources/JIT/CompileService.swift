@@ -8,8 +8,8 @@ import Synchronization
 /// thread in synchronous mode). The engine submits hot regions and drains finished ones.
 ///
 /// Tiers: a region is first compiled quickly (see `JITCompiler.Quality`), so it leaves the
-/// interpreter sooner; the quick regions used most (that ran at least `upgradeAfter` guest
-/// blocks) are compiled again in full, and the engine replaces the quick code with that. With
+/// interpreter sooner; the quick regions busiest now (that ran at least `upgradeAfter` guest
+/// blocks; see `UpgradeCandidates`) are compiled again in full, and the engine replaces the quick code with that. With
 /// `upgradeAfter` 0 everything is compiled in full at once. Synchronous mode compiles upgrades
 /// when the engine drains results, so a test sees them deterministically.
 ///
@@ -303,7 +303,7 @@ public final class CompileService {
         }
     }
 
-    /// The second compile thread, at the lowest priority (nice 19): upgrades, the most used
+    /// The second compile thread, at the lowest priority (nice 19): upgrades, the busiest
     /// quick regions first. While quick code runs, its counts are looked at every 5 ms (a hot
     /// loop in quick code runs 2-4 times slower than in full code: waiting costs); while it is
     /// idle (the counts stand still: the guest runs elsewhere or sleeps), ever less often, up
