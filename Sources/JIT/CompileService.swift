@@ -9,9 +9,10 @@ import Synchronization
 ///
 /// Tiers: a region is first compiled quickly (see `JITCompiler.Quality`), so it leaves the
 /// interpreter sooner; the quick regions busiest now (that ran at least `upgradeAfter` guest
-/// blocks; see `UpgradeCandidates`) are compiled again in full, and the engine replaces the quick code with that. With
-/// `upgradeAfter` 0 everything is compiled in full at once. Synchronous mode compiles upgrades
-/// when the engine drains results, so a test sees them deterministically.
+/// blocks; see `UpgradeCandidates`) are compiled again in full, and the engine replaces the
+/// quick code with that. With `upgradeAfter` 0 everything is compiled in full at once.
+/// Synchronous mode compiles upgrades when the engine drains results, so a test sees them
+/// deterministically.
 ///
 /// Threads: submitted regions compile on one thread, upgrades on another at the lowest
 /// priority (nice 19), so upgrades use a core only while nothing else wants it and a region
@@ -427,7 +428,7 @@ public struct UpgradeCandidates {
         var usesAtLastLook: UInt64 = 0
         var busyness: UInt64 = 0
     }
-    private(set) var candidates: [Candidate] = []
+    private var candidates: [Candidate] = []
     public var isEmpty: Bool { candidates.isEmpty }
     public init() {}
 
