@@ -15,6 +15,9 @@ public final class LLVMEmitter: Emitter {
     public typealias Failure = Never
 
     public var currentPC: UInt32 = 0
+    /// The index of the current instruction in the region (blocks in order), for
+    /// `flagsReadFromMemory` and `storeFlagWrites`.
+    public var instructionIndex = 0
 
     let context: LLVMContextRef
     let module: LLVMModuleRef
@@ -143,6 +146,53 @@ public final class LLVMEmitter: Emitter {
         LLVMBuildStore(entryBuilder, LLVMBuildLoad2(entryBuilder, type, statePointer(offset, building: entryBuilder), ""), made)
         slots[s.index] = made
         return made
+    }
+
+    // MARK: Quick code's flag stores
+    //
+    // With `keepsStateInMemory` a write of N, Z, C or V is not stored when made: most are read,
+    // if at all, by the next conditional branch in the same LLVM block (from `known`), and
+    // written again before anything else sees them. The lifter decides once the region is
+    // emitted (`storeFlagWrites`), by liveness over the guest code counting the reads that did
+    // go to memory, and the store goes in where the write was made.
+
+    private struct UnstoredFlagWrite {
+        let flag: StatusFlag, value: LLVMValueRef
+        /// Where the store goes: after `after` in `block` (at its start when nil).
+        let block: LLVMBasicBlockRef, after: LLVMValueRef?
+        let instruction: Int
+        var stored = false
+    }
+    private var unstoredFlagWrites: [UnstoredFlagWrite] = []
+    /// By instruction index: the flags whose reads loaded them from the CPU state.
+    private var memoryFlagReads: [Int: ConditionFlags] = [:]
+
+    /// The flags instruction `index` loaded from the CPU state (reads not served by `known`).
+    public func flagsReadFromMemory(byInstruction index: Int) -> ConditionFlags { memoryFlagReads[index] ?? [] }
+
+    /// Stores each flag write whose flag `needed(instruction index)` says is live after the
+    /// instruction that made it (it is read from memory or leaves the region before it is
+    /// written again); the others are dead, and their writes stay unstored.
+    public func storeFlagWrites(_ needed: (Int) -> ConditionFlags) {
+        for k in unstoredFlagWrites.indices
+        where needed(unstoredFlagWrites[k].instruction).contains(ConditionFlags(unstoredFlagWrites[k].flag)) {
+            storeFlagWrite(k)
+        }
+    }
+
+    private func storeFlagWrite(_ k: Int) {
+        guard !unstoredFlagWrites[k].stored else { return }
+        unstoredFlagWrites[k].stored = true
+        let write = unstoredFlagWrites[k]
+        let at = LLVMCreateBuilderInContext(context)!
+        defer { LLVMDisposeBuilder(at) }
+        if let next = write.after.map({ LLVMGetNextInstruction($0) }) ?? LLVMGetFirstInstruction(write.block) {
+            LLVMPositionBuilderBefore(at, next)
+        } else {
+            LLVMPositionBuilderAtEnd(at, write.block)
+        }
+        LLVMBuildStore(at, LLVMBuildZExt(at, write.value, i8, ""),
+                       statePointer(CPUState.Offsets.n + write.flag.rawValue, building: at))
     }
 
     /// Continues emission in the guest block at `start` (ending the dead block emission was in).
@@ -450,14 +500,28 @@ public final class LLVMEmitter: Emitter {
         writtenRegisters |= 1 << r
     }
     public func readFlag(_ f: StatusFlag) -> Flag {
-        Flag(ref: read(.flag(f)) { LLVMBuildTrunc(builder, LLVMBuildLoad2(builder, i8, slot(.flag(f)), ""), i1, "") })
+        Flag(ref: read(.flag(f)) {
+            if keepsStateInMemory && f != .q {
+                memoryFlagReads[instructionIndex, default: []].formUnion(ConditionFlags(f))
+                // An earlier write by this instruction is not the liveness pass's business.
+                for k in unstoredFlagWrites.indices where unstoredFlagWrites[k].instruction == instructionIndex
+                    && unstoredFlagWrites[k].flag == f { storeFlagWrite(k) }
+            }
+            return LLVMBuildTrunc(builder, LLVMBuildLoad2(builder, i8, slot(.flag(f)), ""), i1, "")
+        })
     }
     public func writeFlag(_ f: StatusFlag, _ v: Flag) {
-        LLVMBuildStore(builder, LLVMBuildZExt(builder, v.ref, i8, ""), slot(.flag(f)))
-        remember(.flag(f), v.ref)
-        writtenFlags |= 1 << f.rawValue
         if f.rawValue < 4 { flagWrites[f.rawValue] = (v.ref, currentPC) }
         flagWriteCount += 1
+        remember(.flag(f), v.ref)
+        if keepsStateInMemory && f != .q {
+            let block = LLVMGetInsertBlock(builder)!
+            unstoredFlagWrites.append(UnstoredFlagWrite(flag: f, value: v.ref, block: block,
+                                                        after: LLVMGetLastInstruction(block), instruction: instructionIndex))
+            return
+        }
+        LLVMBuildStore(builder, LLVMBuildZExt(builder, v.ref, i8, ""), slot(.flag(f)))
+        writtenFlags |= 1 << f.rawValue
     }
     public func readGE() -> Value { Value(ref: LLVMBuildZExt(builder, LLVMBuildLoad2(builder, i8, slot(.ge), ""), i32, "")) }
     public func writeGE(_ v: Value) {

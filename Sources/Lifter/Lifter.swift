@@ -46,6 +46,56 @@ public struct Region: Sendable {
     public var instructionCount: Int { blocks.reduce(0) { $0 + $1.instructions.count } }
     /// The guest code the region was compiled from, as [start, end) ranges (for invalidation).
     public var ranges: [Range<UInt64>] { blocks.map(\.range) }
+
+    /// The condition flags live after each instruction of each block, given each instruction's
+    /// use of them (`uses`, indexed like the blocks' instructions): those some path from there
+    /// reads or lets escape before writing them. Every way out of the region (an exit, a call,
+    /// a computed branch, an instruction left to the interpreter) counts as reading all flags.
+    ///
+    /// Known divergence (see `LLVMEmitter.storeFlagWrites`): a loop-budget exit
+    /// (`CPUState.loopBudget`) goes to a block of the region, whose liveness counts, so a
+    /// signal delivered there can find a dead flag stale in its frame. The program goes on as
+    /// on ARM (the flag is written before it is read), but a handler that prints the saved
+    /// CPSR may see another N, Z, C or V.
+    public func flagsLiveAfter(_ uses: [[FlagUse]]) -> [[ConditionFlags]] {
+        var indexOfStart: [UInt32: Int] = [:]
+        for (k, block) in blocks.enumerated() where indexOfStart[block.start] == nil { indexOfStart[block.start] = k }
+        // The region blocks control goes to after each block, nil when it can leave the region.
+        let successors: [[Int]?] = blocks.map { block in
+            guard let last = block.instructions.last,
+                  last.op == .b || !Semantics.leavesStraightLine(last) else { return nil }
+            var inRegion: [Int] = []
+            for target in Semantics.staticSuccessors(ofLast: last, blockEnd: block.end) {
+                guard let k = indexOfStart[target] else { return nil }
+                inRegion.append(k)
+            }
+            return inRegion
+        }
+        var liveIn = [ConditionFlags](repeating: [], count: blocks.count)
+        func liveOut(_ b: Int) -> ConditionFlags {
+            successors[b].map { $0.reduce(into: ConditionFlags()) { $0.formUnion(liveIn[$1]) } } ?? .all
+        }
+        func liveBefore(_ use: FlagUse, after live: ConditionFlags) -> ConditionFlags {
+            live.subtracting(use.kills).union(use.reads).union(use.escapes)
+        }
+        var changed = true
+        while changed {
+            changed = false
+            for b in blocks.indices.reversed() {
+                let live = uses[b].reversed().reduce(liveOut(b)) { liveBefore($1, after: $0) }
+                if live != liveIn[b] { liveIn[b] = live; changed = true }
+            }
+        }
+        return blocks.indices.map { b in
+            var live = liveOut(b)
+            var after = [ConditionFlags](repeating: [], count: uses[b].count)
+            for k in uses[b].indices.reversed() {
+                after[k] = live
+                live = liveBefore(uses[b][k], after: live)
+            }
+            return after
+        }
+    }
 }
 
 /// Turns regions of guest code into LLVM functions by instantiating `Semantics` over
@@ -136,8 +186,23 @@ public enum Lifter {
                     e.conditional(e.condition(inst.cond)) { Semantics.execute(inst, e) }
                 }
                 pc &+= 4
+                e.instructionIndex += 1
             }
             e.fallThrough(to: pc)
+        }
+        if keepsStateInMemory {
+            // A flag write needs its store where a flag read from memory (the emitter's count)
+            // or an escape can follow (see `LLVMEmitter.storeFlagWrites`).
+            var index = 0
+            let uses = region.blocks.map { block in
+                block.instructions.map { inst in
+                    defer { index += 1 }
+                    let use = Semantics.flagUse(of: inst, faultsEscape: region.checksAccesses)
+                    return FlagUse(reads: e.flagsReadFromMemory(byInstruction: index), escapes: use.escapes, kills: use.kills)
+                }
+            }
+            let liveAfter = region.flagsLiveAfter(uses).flatMap { $0 }, escapes = uses.flatMap { $0 }.map(\.escapes)
+            e.storeFlagWrites { k in liveAfter[k].union(escapes[k]) }
         }
         e.finish()
         return e.links

@@ -20,7 +20,7 @@ extension Semantics {
 
     /// Whether the instruction, when its condition passes, never continues at the next address:
     /// it writes the pc, enters the operating system or raises an exception.
-    static func leavesStraightLine(_ i: Instruction) -> Bool {
+    public static func leavesStraightLine(_ i: Instruction) -> Bool {
         switch i.op {
         case .b, .bl, .blxImm, .bx, .bxj, .blxReg, .svc, .bkpt, .udf, .smc, .rfe, .ldmException:
             return true

@@ -8,12 +8,12 @@ public enum Semantics {
         switch i.op {
         case .andImm, .eorImm, .subImm, .rsbImm, .addImm, .adcImm, .sbcImm, .rscImm,
              .tstImm, .teqImm, .cmpImm, .cmnImm, .orrImm, .movImm, .bicImm, .mvnImm:
-            let (value, carry) = expandImmediate(i.imm, e)
+            let (value, carry) = expandImmediate(i.imm, needCarry: setsShifterCarry(i), e)
             dataProcessing(i, value, carry, e)
         case .andReg, .eorReg, .subReg, .rsbReg, .addReg, .adcReg, .sbcReg, .rscReg,
              .tstReg, .teqReg, .cmpReg, .cmnReg, .orrReg, .movReg, .bicReg, .mvnReg:
             let (value, carry) = shiftImmediate(read(i.m, e), type: i.shiftType, amount: i.shiftAmount,
-                                                needCarry: writesFlags(i), e)
+                                                needCarry: setsShifterCarry(i), e)
             dataProcessing(i, value, carry, e)
         case .andRSR, .eorRSR, .subRSR, .rsbRSR, .addRSR, .adcRSR, .sbcRSR, .rscRSR,
              .tstRSR, .teqRSR, .cmpRSR, .cmnRSR, .orrRSR, .movRSR, .bicRSR, .mvnRSR:
@@ -21,7 +21,7 @@ public enum Semantics {
                 return e.undefined("register-shifted register form with PC is UNPREDICTABLE")
             }
             let (value, carry) = shiftRegister(read(i.m, e), type: i.shiftType, amount: read(i.s, e),
-                                               needCarry: writesFlags(i), e)
+                                               needCarry: setsShifterCarry(i), e)
             dataProcessing(i, value, carry, e)
         case .movw:
             writeResult(i.d, e.constant(i.imm), e)
@@ -89,16 +89,16 @@ public enum Semantics {
     /// Whether the instruction's condition holds, for compilers; interpreters test it directly.
     @inlinable
     public static func conditionPassed<E: Emitter>(_ cond: Condition, _ e: E) -> E.Flag {
-        let n = e.readFlag(.n), z = e.readFlag(.z), c = e.readFlag(.c), v = e.readFlag(.v)
+        // Reads only the flags the condition tests (`flagUse` relies on it).
         let base: E.Flag
         switch cond.rawValue >> 1 {
-        case 0: base = z
-        case 1: base = c
-        case 2: base = n
-        case 3: base = v
-        case 4: base = e.and(c, e.not(z))
-        case 5: base = e.not(e.xor(n, v))
-        case 6: base = e.and(e.not(z), e.not(e.xor(n, v)))
+        case 0: base = e.readFlag(.z)
+        case 1: base = e.readFlag(.c)
+        case 2: base = e.readFlag(.n)
+        case 3: base = e.readFlag(.v)
+        case 4: base = e.and(e.readFlag(.c), e.not(e.readFlag(.z)))
+        case 5: base = e.not(e.xor(e.readFlag(.n), e.readFlag(.v)))
+        case 6: base = e.and(e.not(e.readFlag(.z)), e.not(e.xor(e.readFlag(.n), e.readFlag(.v))))
         default: return e.constant(true)
         }
         return cond.rawValue & 1 == 0 ? base : e.not(base)
@@ -141,21 +141,23 @@ public enum Semantics {
 
     /// ARMExpandImm_C: a rotated 8-bit immediate and its carry.
     @inlinable
-    static func expandImmediate<E: Emitter>(_ imm12: UInt32, _ e: E) -> (E.Value, E.Flag) {
+    static func expandImmediate<E: Emitter>(_ imm12: UInt32, needCarry: Bool, _ e: E) -> (E.Value, E.Flag?) {
         let rotation = (imm12 >> 8) * 2
         let value = (imm12 & 0xFF).rotateRight(rotation)
-        let carry = rotation == 0 ? e.readFlag(.c) : e.constant(value >> 31 != 0)
+        let carry = !needCarry || rotation == 0 ? nil : e.constant(value >> 31 != 0)
         return (e.constant(value), carry)
     }
 
-    /// Shift_C with an amount known at decode time (DecodeImmShift applied).
+    /// Shift_C with an amount known at decode time (DecodeImmShift applied). The carry out is
+    /// nil when it is C itself (LSL #0), or not `needCarry`: a flag-setting instruction then
+    /// leaves C alone, and nothing reads or writes it.
     @inlinable
     static func shiftImmediate<E: Emitter>(_ v: E.Value, type: UInt32, amount: UInt32,
-                                           needCarry: Bool, _ e: E) -> (E.Value, E.Flag) {
-        func carry(_ make: @autoclosure () -> E.Flag) -> E.Flag { needCarry ? make() : e.constant(false) }
+                                           needCarry: Bool, _ e: E) -> (E.Value, E.Flag?) {
+        func carry(_ make: @autoclosure () -> E.Flag) -> E.Flag? { needCarry ? make() : nil }
         switch type {
         case 0:  // LSL
-            if amount == 0 { return (v, carry(e.readFlag(.c))) }
+            if amount == 0 { return (v, nil) }
             return (e.shiftLeft(v, e.constant(amount)), carry(e.bit(v, Int(32 - amount))))
         case 1:  // LSR; #0 encodes #32
             if amount == 0 { return (e.constant(0), carry(e.bit(v, 31))) }
@@ -173,39 +175,40 @@ public enum Semantics {
         }
     }
 
-    /// Shift_C by the bottom byte of a register.
+    /// Shift_C by the bottom byte of a register (the carry out nil when not `needCarry`).
     @inlinable
     static func shiftRegister<E: Emitter>(_ v: E.Value, type: UInt32, amount rs: E.Value,
-                                          needCarry: Bool, _ e: E) -> (E.Value, E.Flag) {
+                                          needCarry: Bool, _ e: E) -> (E.Value, E.Flag?) {
         let amount = e.and(rs, e.constant(0xFF))
         let low5 = e.and(amount, e.constant(31))
         let isZero = e.equal(amount, e.constant(0))
         let below32 = e.unsignedLess(amount, e.constant(32))
         let zero = e.constant(0)
-        let carryIn = e.readFlag(.c)
+        // Read only when wanted: an unneeded read would make C live for flag liveness.
+        var carryIn: E.Flag { e.readFlag(.c) }
         switch type {
         case 0:  // LSL
             let r = e.select(below32, e.shiftLeft(v, low5), zero)
-            guard needCarry else { return (r, carryIn) }
+            guard needCarry else { return (r, nil) }
             // Carry is bit (32 - amount) for 1…32, 0 beyond.
             let out = e.bit(e.shiftRightLogical(v, e.and(e.sub(e.constant(32), amount), e.constant(31))), 0)
             let c = e.select(isZero, carryIn, e.select(e.unsignedLess(amount, e.constant(33)), out, e.constant(false)))
             return (r, c)
         case 1:  // LSR
             let r = e.select(below32, e.shiftRightLogical(v, low5), zero)
-            guard needCarry else { return (r, carryIn) }
+            guard needCarry else { return (r, nil) }
             let out = e.bit(e.shiftRightLogical(v, e.and(e.sub(amount, e.constant(1)), e.constant(31))), 0)
             let c = e.select(isZero, carryIn, e.select(e.unsignedLess(amount, e.constant(33)), out, e.constant(false)))
             return (r, c)
         case 2:  // ASR
             let r = e.select(below32, e.shiftRightArithmetic(v, low5), e.shiftRightArithmetic(v, e.constant(31)))
-            guard needCarry else { return (r, carryIn) }
+            guard needCarry else { return (r, nil) }
             let out = e.bit(e.shiftRightLogical(v, e.and(e.sub(amount, e.constant(1)), e.constant(31))), 0)
             let c = e.select(isZero, carryIn, e.select(below32, out, e.bit(v, 31)))
             return (r, c)
         default:  // ROR
             let r = e.rotateRight(v, low5)
-            guard needCarry else { return (r, carryIn) }
+            guard needCarry else { return (r, nil) }
             return (r, e.select(isZero, carryIn, e.bit(r, 31)))
         }
     }
@@ -219,8 +222,18 @@ public enum Semantics {
         i.setFlags || (i.word >> 23) & 3 == 2
     }
 
+    /// Whether a data-processing instruction sets C from its shifter: the flag-setting logical
+    /// operations (AND EOR TST TEQ ORR MOV BIC MVN). Arithmetic sets C from the addition, and
+    /// without S nothing reads it, so the shifter's carry (often the old C) is not wanted.
     @inlinable
-    static func dataProcessing<E: Emitter>(_ i: Instruction, _ op2: E.Value, _ shiftCarry: E.Flag, _ e: E) {
+    static func setsShifterCarry(_ i: Instruction) -> Bool {
+        let logicalOpcodes: UInt32 = 0xF303  // bit k: opcode k is logical
+        return writesFlags(i) && (logicalOpcodes >> ((i.word >> 21) & 0xF)) & 1 != 0
+    }
+
+    /// `shiftCarry`: the shifter's carry out, nil when it is C itself (see `shiftImmediate`).
+    @inlinable
+    static func dataProcessing<E: Emitter>(_ i: Instruction, _ op2: E.Value, _ shiftCarry: E.Flag?, _ e: E) {
         let opcode = (i.word >> 21) & 0xF
         let s = i.setFlags || (opcode >> 2) == 2   // TST TEQ CMP CMN always set flags
         if s && i.d == 15 && (opcode >> 2) != 2 {
@@ -255,7 +268,7 @@ public enum Semantics {
         if let a = arithmetic {
             e.writeFlag(.c, a.carry)
             e.writeFlag(.v, a.overflow)
-        } else {
+        } else if let shiftCarry {
             e.writeFlag(.c, shiftCarry)
         }
     }
