@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "LinuxTests", dependencies: ["Linux", "Memory", "ARM"]),
         .testTarget(name: "EndToEndTests", dependencies: ["IsomorphCLI"]),
         .testTarget(name: "DiffTestTests", dependencies: ["DiffTest", "ARM", "Engine"]),
-        .testTarget(name: "JITTests", dependencies: ["JIT", "Lifter"]),
+        .testTarget(name: "JITTests", dependencies: ["JIT", "Lifter", "Semantics", "ARM"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -34,14 +34,16 @@ public final class CodeCache {
         /// compiled again in full when it turns out hot.
         public let quick: Bool
         public let blocks: [CachedBlock]
+        /// The code at its exits the compiled code relies on (`Region.exitCode`).
+        public let exitCode: [CachedBlock]
         public let links: [(symbol: String, target: UInt32)]
         public var start: UInt32 { blocks[0].start }
         /// The guest code compiled and how (two regions with equal identities do the same).
         var identity: [UInt32] {
-            [checksAccesses ? 1 : 0] + blocks.flatMap { [$0.start, UInt32($0.words.count)] + $0.words }
+            [checksAccesses ? 1 : 0, UInt32(blocks.count)] + (blocks + exitCode).flatMap { [$0.start, UInt32($0.words.count)] + $0.words }
         }
         public var ranges: [Range<UInt64>] {
-            blocks.map { UInt64($0.start)..<(UInt64($0.start) + UInt64($0.words.count * 4)) }
+            (blocks + exitCode).map { UInt64($0.start)..<(UInt64($0.start) + UInt64($0.words.count * 4)) }
         }
     }
 
@@ -136,6 +138,7 @@ public final class CodeCache {
         guard let object = compiled.object else { return }
         let cached = CachedRegion(symbol: compiled.symbol, checksAccesses: region.checksAccesses, quick: compiled.useCount != nil,
                                   blocks: region.blocks.map { CachedBlock(start: $0.start, words: $0.instructions.map(\.word)) },
+                                  exitCode: region.exitCode.map { CachedBlock(start: $0.start, words: $0.instructions.map(\.word)) },
                                   links: compiled.linkSymbols)
         if let index = recorded.lastIndex(where: { $0.object === object }) {
             recorded[index].regions.append(cached)
@@ -257,11 +260,13 @@ public final class CodeCache {
             for region in regions {
                 string(region.symbol)
                 out.append((region.checksAccesses ? 1 : 0) | (region.quick ? 2 : 0))
-                u32(UInt32(region.blocks.count))
-                for block in region.blocks {
-                    u32(block.start)
-                    u32(UInt32(block.words.count))
-                    for word in block.words { u32(word) }
+                for blocks in [region.blocks, region.exitCode] {
+                    u32(UInt32(blocks.count))
+                    for block in blocks {
+                        u32(block.start)
+                        u32(UInt32(block.words.count))
+                        for word in block.words { u32(word) }
+                    }
                 }
                 u32(UInt32(region.links.count))
                 for (symbol, target) in region.links {
@@ -284,18 +289,24 @@ public final class CodeCache {
                 let symbol = try reader.string()
                 let flags = try reader.byte()
                 let checksAccesses = flags & 1 != 0, quick = flags & 2 != 0
-                var blocks: [CachedBlock] = []
-                for _ in 0..<(try reader.count()) {
-                    let start = try reader.u32()
-                    var words: [UInt32] = []
-                    for _ in 0..<(try reader.count()) { words.append(try reader.u32()) }
-                    guard !words.isEmpty, start & 3 == 0 else { throw FormatError(reason: "a malformed block at 0x\(String(start, radix: 16))") }
-                    blocks.append(CachedBlock(start: start, words: words))
+                func readBlocks() throws(FormatError) -> [CachedBlock] {
+                    var blocks: [CachedBlock] = []
+                    for _ in 0..<(try reader.count()) {
+                        let start = try reader.u32()
+                        var words: [UInt32] = []
+                        for _ in 0..<(try reader.count()) { words.append(try reader.u32()) }
+                        guard !words.isEmpty, start & 3 == 0 else { throw FormatError(reason: "a malformed block at 0x\(String(start, radix: 16))") }
+                        blocks.append(CachedBlock(start: start, words: words))
+                    }
+                    return blocks
                 }
+                let blocks = try readBlocks()
                 guard !blocks.isEmpty else { throw FormatError(reason: "a region without blocks") }
+                let exitCode = try readBlocks()
                 var links: [(symbol: String, target: UInt32)] = []
                 for _ in 0..<(try reader.count()) { links.append((try reader.string(), try reader.u32())) }
-                regions.append(CachedRegion(symbol: symbol, checksAccesses: checksAccesses, quick: quick, blocks: blocks, links: links))
+                regions.append(CachedRegion(symbol: symbol, checksAccesses: checksAccesses, quick: quick, blocks: blocks,
+                                            exitCode: exitCode, links: links))
             }
             objects.append(CachedObject(bytes: bytes, regions: regions))
         }

@@ -291,7 +291,7 @@ public final class Engine {
             // later) may have changed since: its own code is checked word for word instead.
             let current = done.epoch == invalidationEpoch
                 || (done.isUpgrade && mayRun(checksAccesses: done.region.checksAccesses)
-                    && done.region.blocks.allSatisfy { guestCode(at: $0.start, is: $0.instructions.map(\.word)) })
+                    && (done.region.blocks + done.region.exitCode).allSatisfy { guestCode(at: $0.start, is: $0.instructions.map(\.word)) })
             if !current {
                 jitStatistics.staleResults += 1
                 continue
@@ -346,7 +346,8 @@ public final class Engine {
             next += 1
             guard translations.lookup(start) == nil else { continue }
             let found = cache.lookUp(start, compiler: compiler) { region in
-                mayRun(checksAccesses: region.checksAccesses) && region.blocks.allSatisfy { guestCode(at: $0.start, is: $0.words) }
+                mayRun(checksAccesses: region.checksAccesses)
+                    && (region.blocks + region.exitCode).allSatisfy { guestCode(at: $0.start, is: $0.words) }
             }
             guard let (region, compiled) = found else { continue }
             if !region.checksAccesses { uncheckedAccessesCompiled = true }
@@ -356,9 +357,11 @@ public final class Engine {
                 quickCodeUses.append(uses)
                 // Quick code: compiled again in full if it turns hot, from the guest's code
                 // (which `accepts` has just found to be the cached words).
-                var quick = Region(blocks: region.blocks.map { block in
+                func decoded(_ block: CodeCache.CachedBlock) -> Region.Block {
                     Region.Block(start: block.start, instructions: Array(interpreter.instructions(at: block.start)!.prefix(block.words.count)))
-                })
+                }
+                var quick = Region(blocks: region.blocks.map(decoded))
+                quick.exitCode = region.exitCode.map(decoded)
                 quick.checksAccesses = region.checksAccesses
                 service.watch(quick: quick, epoch: invalidationEpoch, uses: uses)
             }

@@ -258,22 +258,27 @@ public final class LLVMEmitter: Emitter {
     private var writesGE = false
     private var spendsBudget = false
 
+    /// The condition flags live where a direct branch or exit goes (`Region.flagLiveness`):
+    /// an exit to a target listed stores only those (all flags at other exits).
+    public var flagsLiveAtTarget: [UInt32: ConditionFlags] = [:]
+
     /// Stores the written state back, sets pc and chains or returns the exit.
     private func emit(_ e: PendingExit) {
         LLVMPositionBuilderAtEnd(builder, e.block)
         LLVMBuildStore(builder, e.pc, statePointer(4 * 15))
-        if !keepsStateInMemory { flushState() }
+        if !keepsStateInMemory { flushState(flags: e.target.flatMap { flagsLiveAtTarget[$0] } ?? .all) }
         if let target = e.target { chain(to: target, budgetLeft: e.budgetLeft) }
         if e.indirect { chainIndirect(to: runningKernelHelpers(at: e.pc), budgetLeft: e.budgetLeft!) }
         LLVMBuildRet(builder, c32(e.exit.rawValue))
     }
 
-    /// Stores the registers, flags, GE and budget the region writes from their allocas.
-    private func flushState() {
+    /// Stores the registers, flags, GE and budget the region writes from their allocas (of N Z
+    /// C V, those in `flags`).
+    private func flushState(flags: ConditionFlags) {
         for r in 0..<15 where writtenRegisters & (1 << r) != 0 {
             LLVMBuildStore(builder, LLVMBuildLoad2(builder, i32, slot(.register(r)), ""), statePointer(4 * r))
         }
-        for f in 0..<5 where writtenFlags & (1 << f) != 0 {
+        for f in 0..<5 where writtenFlags & (1 << f) != 0 && (f == StatusFlag.q.rawValue || flags.rawValue & (1 << f) != 0) {
             LLVMBuildStore(builder, LLVMBuildLoad2(builder, i8, slot(.flag(StatusFlag(rawValue: f)!)), ""),
                            statePointer(CPUState.Offsets.n + f))
         }

