@@ -234,7 +234,7 @@ public final class LLVMEmitter: Emitter {
     /// which keeps the IR that LLVM must clean up small. Emission continues in a fresh
     /// unreachable block, so the semantics after a branch need no special case.
     private func exit(_ exit: CompiledExit, pc: LLVMValueRef, chainTo target: UInt32? = nil,
-                      indirect: Bool = false) {
+                      indirect: Bool = false, goesTo destination: UInt32? = nil) {
         // Only a backward transition (to the exit's own address or below) spends the loop
         // budget: inside a region, paths without a backward branch (which spends it too) only
         // move forward, so every cycle of transitions that could keep the guest from the
@@ -242,13 +242,16 @@ public final class LLVMEmitter: Emitter {
         let budgetLeft = indirect || target.map({ $0 <= currentPC }) == true ? spendBudget() : nil
         let block = LLVMAppendBasicBlockInContext(context, function, "exit")!
         LLVMBuildBr(builder, block)
-        pendingExits.append(PendingExit(block: block, exit: exit, pc: pc, target: target, indirect: indirect, budgetLeft: budgetLeft))
+        pendingExits.append(PendingExit(block: block, exit: exit, pc: pc, target: target, indirect: indirect, budgetLeft: budgetLeft,
+                                        destination: destination ?? target))
         LLVMPositionBuilderAtEnd(builder, LLVMAppendBasicBlockInContext(context, function, "after_exit"))
     }
 
     private struct PendingExit {
         let block: LLVMBasicBlockRef, exit: CompiledExit, pc: LLVMValueRef
         let target: UInt32?, indirect: Bool, budgetLeft: LLVMValueRef?
+        /// Where the exit goes when known at compile time (chained or not), for its flags.
+        let destination: UInt32?
     }
     private var pendingExits: [PendingExit] = []
     /// What the region writes, as bit sets: registers, flags (by `StatusFlag` raw value), GE,
@@ -266,7 +269,7 @@ public final class LLVMEmitter: Emitter {
     private func emit(_ e: PendingExit) {
         LLVMPositionBuilderAtEnd(builder, e.block)
         LLVMBuildStore(builder, e.pc, statePointer(4 * 15))
-        if !keepsStateInMemory { flushState(flags: e.target.flatMap { flagsLiveAtTarget[$0] } ?? .all) }
+        if !keepsStateInMemory { flushState(flags: e.destination.flatMap { flagsLiveAtTarget[$0] } ?? .all) }
         if let target = e.target { chain(to: target, budgetLeft: e.budgetLeft) }
         if e.indirect { chainIndirect(to: runningKernelHelpers(at: e.pc), budgetLeft: e.budgetLeft!) }
         LLVMBuildRet(builder, c32(e.exit.rawValue))
@@ -803,7 +806,7 @@ public final class LLVMEmitter: Emitter {
         let leave = LLVMAppendBasicBlockInContext(context, function, "loop_budget_spent")
         LLVMBuildCondBr(builder, again, block, leave)
         LLVMPositionBuilderAtEnd(builder, leave)
-        exit(.branch, pc: c32(target))
+        exit(.branch, pc: c32(target), goesTo: target)
     }
 
     public func branchExchange(_ target: Value) {
