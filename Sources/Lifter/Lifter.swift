@@ -63,15 +63,11 @@ public struct Region: Sendable {
     }
 
     /// The flags live where `code` (an `exitCode` block) starts: read or escaping before they
-    /// are written, or never decided within it.
+    /// are written, or never decided within it (all flags count as live after it).
     func flagsLiveIn(_ code: Block) -> ConditionFlags {
-        var live: ConditionFlags = [], undecided = ConditionFlags.all
-        for i in code.instructions {
-            let use = Semantics.flagUse(of: i, faultsEscape: checksAccesses)
-            live.formUnion(undecided.intersection(use.reads.union(use.escapes)))
-            undecided.subtract(use.reads.union(use.escapes).union(use.kills))
+        code.instructions.reversed().reduce(ConditionFlags.all) { live, i in
+            Semantics.flagUse(of: i, faultsEscape: checksAccesses).liveBefore(after: live)
         }
-        return live.union(undecided)
     }
 
     /// Flag liveness over the region, given each instruction's use of the flags (`uses`,
@@ -96,14 +92,11 @@ public struct Region: Sendable {
         func liveOut(_ b: Int) -> ConditionFlags {
             successors[b].map { $0.reduce(into: ConditionFlags()) { $0.formUnion(liveAt($1)) } } ?? .all
         }
-        func liveBefore(_ use: FlagUse, after live: ConditionFlags) -> ConditionFlags {
-            live.subtracting(use.kills).union(use.reads).union(use.escapes)
-        }
         var changed = true
         while changed {
             changed = false
             for b in blocks.indices.reversed() {
-                let live = uses[b].reversed().reduce(liveOut(b)) { liveBefore($1, after: $0) }
+                let live = uses[b].reversed().reduce(liveOut(b)) { $1.liveBefore(after: $0) }
                 if live != liveIn[b] { liveIn[b] = live; changed = true }
             }
         }
@@ -112,7 +105,7 @@ public struct Region: Sendable {
             var after = [ConditionFlags](repeating: [], count: uses[b].count)
             for k in uses[b].indices.reversed() {
                 after[k] = live
-                live = liveBefore(uses[b][k], after: live)
+                live = uses[b][k].liveBefore(after: live)
             }
             return after
         }

@@ -21,6 +21,12 @@ public struct FlagUse: Sendable, Equatable {
     public init(reads: ConditionFlags = [], escapes: ConditionFlags = [], writes: ConditionFlags = [], kills: ConditionFlags = []) {
         (self.reads, self.escapes, self.writes, self.kills) = (reads, escapes, writes, kills)
     }
+
+    /// Liveness's step back over the instruction: the flags live before it, given those live
+    /// after it.
+    public func liveBefore(after live: ConditionFlags) -> ConditionFlags {
+        live.subtracting(kills).union(reads).union(escapes)
+    }
 }
 
 extension Semantics {
