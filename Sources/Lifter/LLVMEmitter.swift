@@ -310,17 +310,47 @@ public final class LLVMEmitter: Emitter {
     /// When `ready`, tail-calls compiled code `next` (counted in the statistics field at
     /// `counter`); otherwise continues, to return to the dispatcher.
     private func tailCall(_ next: LLVMValueRef, if ready: LLVMValueRef, counting counter: Int) {
-        let chained = LLVMAppendBasicBlockInContext(context, function, "chain")
         let back = LLVMAppendBasicBlockInContext(context, function, "to_dispatcher")
-        LLVMBuildCondBr(builder, ready, chained, back)
-        LLVMPositionBuilderAtEnd(builder, chained)
+        if keepsStateInMemory {
+            // Quick code's exits share one tail-calling block per counter: unoptimised code
+            // generation selects a block ending in a tail call with SelectionDAG, not FastISel.
+            let shared = sharedTailCall(counting: counter)
+            var value: LLVMValueRef? = next
+            var from: LLVMBasicBlockRef? = LLVMGetInsertBlock(builder)
+            LLVMAddIncoming(shared.next, &value, &from, 1)
+            LLVMBuildCondBr(builder, ready, shared.block, back)
+        } else {
+            let chained = LLVMAppendBasicBlockInContext(context, function, "chain")!
+            LLVMBuildCondBr(builder, ready, chained, back)
+            LLVMPositionBuilderAtEnd(builder, chained)
+            buildTailCall(next, counting: counter)
+        }
+        LLVMPositionBuilderAtEnd(builder, back)
+    }
+
+    /// Quick code's shared tail-calling blocks, by counter: each with the code to call as a phi.
+    private var sharedTailCalls: [Int: (block: LLVMBasicBlockRef, next: LLVMValueRef)] = [:]
+
+    private func sharedTailCall(counting counter: Int) -> (block: LLVMBasicBlockRef, next: LLVMValueRef) {
+        if let made = sharedTailCalls[counter] { return made }
+        let here = LLVMGetInsertBlock(builder)!
+        let block = LLVMAppendBasicBlockInContext(context, function, "chain")!
+        LLVMPositionBuilderAtEnd(builder, block)
+        let next = LLVMBuildPhi(builder, ptr, "next")!
+        buildTailCall(next, counting: counter)
+        LLVMPositionBuilderAtEnd(builder, here)
+        sharedTailCalls[counter] = (block, next)
+        return (block, next)
+    }
+
+    /// Counts the transition and tail-calls compiled code `next`.
+    private func buildTailCall(_ next: LLVMValueRef, counting counter: Int) {
         count(counter)
         var arguments: [LLVMValueRef?] = [cpu, guestBase, pageFlags]
         let call = LLVMBuildCall2(builder, LLVMGlobalGetValueType(function), next, &arguments, 3, "")!
         LLVMSetInstructionCallConv(call, CompiledCodeABI.callingConvention)
         LLVMSetTailCallKind(call, LLVMTailCallKindMustTail)
         LLVMBuildRet(builder, call)
-        LLVMPositionBuilderAtEnd(builder, back)
     }
 
     /// With the state stored: a computed target in the vector page (the kuser helpers that
