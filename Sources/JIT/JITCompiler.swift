@@ -32,13 +32,13 @@ public final class JITCompiler {
     let jit: LLVMOrcLLJITRef
     let dylib: LLVMOrcJITDylibRef
     /// For full compilations on the first compiling thread (see `CompilingThread`).
-    let targetMachine: LLVMTargetMachineRef
+    let codeGenerator: CodeGenerator
     /// For full compilations on the second; made on first use.
-    private var secondTargetMachine: LLVMTargetMachineRef?
+    private var secondCodeGenerator: CodeGenerator?
     let target: LLVMTargetRef
     /// For quick compilations (first thread only): no optimisation in code generation (see
     /// `Quality`); made on first use.
-    private var quickTargetMachine: LLVMTargetMachineRef?
+    private var quickCodeGenerator: CodeGenerator?
     let triple: String
     /// The host CPU and its features (also in `fingerprint`, the code cache's key).
     public let hostCPU: String
@@ -126,10 +126,10 @@ public final class JITCompiler {
             throw JITError("no LLVM target for \(triple): \(text)")
         }
         target = found
-        targetMachine = JITCompiler.makeTargetMachine(target, triple, hostCPU, hostFeatures, JITCompiler.codeGenLevel)
+        codeGenerator = try CodeGenerator(JITCompiler.makeTargetMachine(target, triple, hostCPU, hostFeatures, JITCompiler.codeGenLevel))
         LLVMDisposeMessage(cpuName)
         LLVMDisposeMessage(features)
-        enter = try JITCompiler.compileEntry(jit: jit, dylib: dylib, targetMachine: targetMachine, triple: triple)
+        enter = try JITCompiler.compileEntry(jit: jit, dylib: dylib, codeGenerator: codeGenerator, triple: triple)
     }
 
     /// A compiled region: its function and its exits' link slots (see `TranslationCache`), and
@@ -192,16 +192,18 @@ public final class JITCompiler {
                         on thread: CompilingThread = .first) -> [Result<Compiled, JITError>] {
         precondition(quality == .full || thread == .first, "quick code compiles on the first thread only")
         if quality == .quick {
-            if quickTargetMachine == nil { quickTargetMachine = makeTargetMachine(LLVMCodeGenLevelNone) }
-            return compileModule(regions, pipeline: JITCompiler.quickPipeline, targetMachine: quickTargetMachine!, countUses: true)
+            if quickCodeGenerator == nil { quickCodeGenerator = makeCodeGenerator(LLVMCodeGenLevelNone) }
+            guard let generator = quickCodeGenerator else { return regions.map { _ in .failure(CodeGenerator.unavailable) } }
+            return compileModule(regions, pipeline: JITCompiler.quickPipeline, generator: generator, countUses: true)
         }
-        let machine: LLVMTargetMachineRef
+        let generator: CodeGenerator
         switch thread {
         case .first:
-            machine = targetMachine
+            generator = codeGenerator
         case .second:
-            if secondTargetMachine == nil { secondTargetMachine = makeTargetMachine(JITCompiler.codeGenLevel) }
-            machine = secondTargetMachine!
+            if secondCodeGenerator == nil { secondCodeGenerator = makeCodeGenerator(JITCompiler.codeGenLevel) }
+            guard let second = secondCodeGenerator else { return regions.map { _ in .failure(CodeGenerator.unavailable) } }
+            generator = second
         }
         var results = [Result<Compiled, JITError>?](repeating: nil, count: regions.count)
         let hasLoop = regions.map(\.hasLoop)
@@ -209,18 +211,21 @@ public final class JITCompiler {
         let straight = regions.indices.filter { !hasLoop[$0] }
         for (group, pipeline) in [(loops, JITCompiler.loopPipeline), (straight, JITCompiler.pipeline)] where !group.isEmpty {
             for (index, result) in zip(group, compileModule(group.map { regions[$0] }, pipeline: pipeline,
-                                                            targetMachine: machine, countUses: false)) {
+                                                            generator: generator, countUses: false)) {
                 results[index] = result
             }
         }
         return results.map { $0! }
     }
 
+    /// A code generator for the host at `level`; nil if LLVM cannot make one (the same target
+    /// made the first one, so not expected).
+    private func makeCodeGenerator(_ level: LLVMCodeGenOptLevel) -> CodeGenerator? {
+        try? CodeGenerator(JITCompiler.makeTargetMachine(target, triple, hostCPU, hostFeatures, level))
+    }
+
     /// A target machine for the host, generating code at `level`. PIC and the small code model
     /// match what JITLink expects on x86-64 ELF (DESIGN.md).
-    private func makeTargetMachine(_ level: LLVMCodeGenOptLevel) -> LLVMTargetMachineRef {
-        JITCompiler.makeTargetMachine(target, triple, hostCPU, hostFeatures, level)
-    }
 
     private static func makeTargetMachine(_ target: LLVMTargetRef, _ triple: String, _ cpu: String, _ features: String,
                                           _ level: LLVMCodeGenOptLevel) -> LLVMTargetMachineRef {
@@ -229,8 +234,9 @@ public final class JITCompiler {
 
     /// Compiles `regions` together, as one LLVM module: part of the cost of a compilation
     /// (pipelines, code generation set-up, linking) is per module, not per function.
-    private func compileModule(_ regions: [Region], pipeline: String, targetMachine: LLVMTargetMachineRef,
+    private func compileModule(_ regions: [Region], pipeline: String, generator: CodeGenerator,
                                countUses: Bool) -> [Result<Compiled, JITError>] {
+        let targetMachine = generator.machine
         let context = LLVMContextCreate()!
         defer { LLVMContextDispose(context) }
         let moduleNumber = modulesMade.add(1, ordering: .relaxed).newValue
@@ -289,7 +295,7 @@ public final class JITCompiler {
         }
         moduleOwned = false
         let object: CompiledObject
-        switch JITCompiler.emitAndLink(module, targetMachine, jit, dylib) {
+        switch JITCompiler.emitAndLink(module, generator, jit, dylib) {
         case .success(let o): object = o
         case .failure(let error): return fail(error)
         }
@@ -363,16 +369,10 @@ public final class JITCompiler {
 
     /// Generates host code for `module` (consumed) and adds it to the JIT; returns a copy of
     /// the object (for the code cache).
-    private static func emitAndLink(_ module: LLVMModuleRef, _ targetMachine: LLVMTargetMachineRef,
+    private static func emitAndLink(_ module: LLVMModuleRef, _ generator: CodeGenerator,
                                     _ jit: LLVMOrcLLJITRef, _ dylib: LLVMOrcJITDylibRef) -> Result<CompiledObject, JITError> {
         defer { LLVMDisposeModule(module) }
-        var message: UnsafeMutablePointer<CChar>?
-        var buffer: LLVMMemoryBufferRef?
-        if LLVMTargetMachineEmitToMemoryBuffer(targetMachine, module, LLVMObjectFile, &message, &buffer) != 0 {
-            let text = message.map { String(cString: $0) } ?? ""
-            LLVMDisposeMessage(message)
-            return .failure(JITError("code generation failed: \(text)"))
-        }
+        let buffer = generator.objectCode(module)
         let object = CompiledObject(bytes: Array(UnsafeRawBufferPointer(start: LLVMGetBufferStart(buffer),
                                                                         count: LLVMGetBufferSize(buffer))))
         // The JIT takes ownership of the object buffer.
@@ -384,11 +384,11 @@ public final class JITCompiler {
 
     /// Compiles the entry trampoline (`CompiledEntry`): a C function that calls its fourth
     /// argument, compiled code, in the compiled-code convention.
-    private static func compileEntry(jit: LLVMOrcLLJITRef, dylib: LLVMOrcJITDylibRef, targetMachine: LLVMTargetMachineRef,
+    private static func compileEntry(jit: LLVMOrcLLJITRef, dylib: LLVMOrcJITDylibRef, codeGenerator: CodeGenerator,
                                      triple: String) throws(JITError) -> CompiledEntry {
         let context = LLVMContextCreate()!
         defer { LLVMContextDispose(context) }
-        let module = makeModule(CompiledCodeABI.entrySymbol, in: context, triple: triple, targetMachine: targetMachine)
+        let module = makeModule(CompiledCodeABI.entrySymbol, in: context, triple: triple, targetMachine: codeGenerator.machine)
         let ptr = LLVMPointerTypeInContext(context, 0), i32 = LLVMInt32TypeInContext(context)
         var entryParams: [LLVMTypeRef?] = [ptr, ptr, ptr, ptr]
         let entry = LLVMAddFunction(module, CompiledCodeABI.entrySymbol, LLVMFunctionType(i32, &entryParams, 4, 0))!
@@ -401,7 +401,7 @@ public final class JITCompiler {
         let call = LLVMBuildCall2(builder, codeType, LLVMGetParam(entry, 3), &arguments, 3, "")!
         LLVMSetInstructionCallConv(call, CompiledCodeABI.callingConvention)
         LLVMBuildRet(builder, call)
-        if case .failure(let error) = emitAndLink(module, targetMachine, jit, dylib) { throw error }
+        if case .failure(let error) = emitAndLink(module, codeGenerator, jit, dylib) { throw error }
         var address: LLVMOrcExecutorAddress = 0
         if let error = LLVMOrcLLJITLookup(jit, &address, CompiledCodeABI.entrySymbol) {
             throw JITError("the entry trampoline was not found", error)
@@ -427,3 +427,34 @@ public final class CompiledObject: @unchecked Sendable {
     public let bytes: [UInt8]
     init(bytes: [UInt8]) { self.bytes = bytes }
 }
+
+/// LLVM's code generation for one target machine, its pass pipeline built once and run for
+/// module after module (CLLVM/CodeGenerator.cpp): building it per module was 15% of a quick
+/// compilation. Used by one thread at a time, like its target machine.
+final class CodeGenerator {
+    let machine: LLVMTargetMachineRef
+    private let generator: IsomorphCodeGeneratorRef
+
+    static let unavailable = JITError("LLVM cannot generate object code for this host")
+
+    /// Takes ownership of `machine`.
+    init(_ machine: LLVMTargetMachineRef) throws(JITError) {
+        guard let generator = IsomorphCreateCodeGenerator(machine) else {
+            LLVMDisposeTargetMachine(machine)
+            throw CodeGenerator.unavailable
+        }
+        self.machine = machine
+        self.generator = generator
+    }
+
+    deinit {
+        IsomorphDisposeCodeGenerator(generator)
+        LLVMDisposeTargetMachine(machine)
+    }
+
+    /// The object code of `module` (whose data layout is the machine's), as a new buffer.
+    func objectCode(_ module: LLVMModuleRef) -> LLVMMemoryBufferRef {
+        IsomorphGenerateObject(generator, module)
+    }
+}
+
