@@ -230,7 +230,6 @@ public final class JITCompiler {
 
     /// A target machine for the host, generating code at `level`. PIC and the small code model
     /// match what JITLink expects on x86-64 ELF (DESIGN.md).
-
     private static func makeTargetMachine(_ target: LLVMTargetRef, _ triple: String, _ cpu: String, _ features: String,
                                           _ level: LLVMCodeGenOptLevel) -> LLVMTargetMachineRef {
         LLVMCreateTargetMachine(target, triple, cpu, features, level, LLVMRelocPIC, LLVMCodeModelSmall)
