@@ -195,19 +195,11 @@ public final class JITCompiler {
     public func compile(_ regions: [Region], quality: Quality = .full,
                         on thread: CompilingThread = .first) -> [Result<Compiled, JITError>] {
         precondition(quality == .full || thread == .first, "quick code compiles on the first thread only")
-        if quality == .quick {
-            if quickCodeGenerator == nil { quickCodeGenerator = makeCodeGenerator(LLVMCodeGenLevelNone) }
-            guard let generator = quickCodeGenerator else { return regions.map { _ in .failure(CodeGenerator.unavailable) } }
-            return compileModule(regions, pipeline: JITCompiler.quickPipeline, generator: generator, countUses: true)
+        guard let generator = codeGenerator(for: quality, on: thread) else {
+            return regions.map { _ in .failure(CodeGenerator.unavailable) }
         }
-        let generator: CodeGenerator
-        switch thread {
-        case .first:
-            generator = codeGenerator
-        case .second:
-            if secondCodeGenerator == nil { secondCodeGenerator = makeCodeGenerator(JITCompiler.codeGenLevel) }
-            guard let second = secondCodeGenerator else { return regions.map { _ in .failure(CodeGenerator.unavailable) } }
-            generator = second
+        if quality == .quick {
+            return compileModule(regions, pipeline: JITCompiler.quickPipeline, generator: generator, countUses: true)
         }
         var results = [Result<Compiled, JITError>?](repeating: nil, count: regions.count)
         let hasLoop = regions.map(\.hasLoop)
@@ -222,15 +214,27 @@ public final class JITCompiler {
         return results.map { $0! }
     }
 
-    /// A code generator for the host at `level`; nil if LLVM cannot make one (the same target
-    /// made the first one, so not expected).
-    private func makeCodeGenerator(_ level: LLVMCodeGenOptLevel) -> CodeGenerator? {
-        try? CodeGenerator(JITCompiler.makeTargetMachine(target, triple, hostCPU, hostFeatures, level))
+    /// The code generator of `quality` on `thread`, made on first use; nil if LLVM cannot make
+    /// one (the same target made the first one, so not expected).
+    private func codeGenerator(for quality: Quality, on thread: CompilingThread) -> CodeGenerator? {
+        func make(_ level: LLVMCodeGenOptLevel) -> CodeGenerator? {
+            try? CodeGenerator(JITCompiler.makeTargetMachine(target, triple, hostCPU, hostFeatures, level))
+        }
+        switch (quality, thread) {
+        case (.quick, _):
+            if quickCodeGenerator == nil { quickCodeGenerator = make(LLVMCodeGenLevelNone) }
+            return quickCodeGenerator
+        case (.full, .first):
+            return codeGenerator
+        case (.full, .second):
+            if secondCodeGenerator == nil { secondCodeGenerator = make(JITCompiler.codeGenLevel) }
+            return secondCodeGenerator
+        }
     }
 
     /// A target machine for the host, generating code at `level`. PIC and the small code model
     /// match what JITLink expects on x86-64 ELF (DESIGN.md).
-    private static func makeTargetMachine(_ target: LLVMTargetRef, _ triple: String, _ cpu: String, _ features: String,
+    static func makeTargetMachine(_ target: LLVMTargetRef, _ triple: String, _ cpu: String, _ features: String,
                                           _ level: LLVMCodeGenOptLevel) -> LLVMTargetMachineRef {
         LLVMCreateTargetMachine(target, triple, cpu, features, level, LLVMRelocPIC, LLVMCodeModelSmall)
     }
@@ -355,7 +359,7 @@ public final class JITCompiler {
     static func useCounterSymbol(_ function: String) -> String { function + "_uses" }
 
     /// An empty module for the host: its target triple and data layout set.
-    private static func makeModule(_ name: String, in context: LLVMContextRef, triple: String,
+    static func makeModule(_ name: String, in context: LLVMContextRef, triple: String,
                                    targetMachine: LLVMTargetMachineRef) -> LLVMModuleRef {
         let module = LLVMModuleCreateWithNameInContext(name, context)!
         LLVMSetTarget(module, triple)

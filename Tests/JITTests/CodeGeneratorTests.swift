@@ -27,12 +27,12 @@ final class CodeGeneratorTests: XCTestCase {
     }
 
     func testReusedPipelineEmitsWhatAFreshOneEmits() throws {
-        _ = try JITCompiler(callouts: [:])  // initialises LLVM's x86 target
-        let triple = String(cString: LLVMGetDefaultTargetTriple())
-        var target: LLVMTargetRef?
-        XCTAssertEqual(LLVMGetTargetFromTriple(triple, &target, nil), 0)
+        let compiler = try JITCompiler(callouts: [:])
         for level in [LLVMCodeGenLevelNone, LLVMCodeGenLevelDefault] {
-            let machine = { LLVMCreateTargetMachine(target, triple, "x86-64", "", level, LLVMRelocPIC, LLVMCodeModelSmall)! }
+            // Target machines as the compiler makes them (host CPU and features, PIC).
+            let machine = {
+                JITCompiler.makeTargetMachine(compiler.target, compiler.triple, compiler.hostCPU, compiler.hostFeatures, level)
+            }
             let generator = try CodeGenerator(machine())
             let freshMachine = machine()
             defer { LLVMDisposeTargetMachine(freshMachine) }
@@ -40,12 +40,8 @@ final class CodeGeneratorTests: XCTestCase {
             for (round, code) in (regions + regions.reversed()).enumerated() {
                 let context = LLVMContextCreate()!
                 defer { LLVMContextDispose(context) }
-                let module = LLVMModuleCreateWithNameInContext("m\(round)", context)!
+                let module = JITCompiler.makeModule("m\(round)", in: context, triple: compiler.triple, targetMachine: freshMachine)
                 defer { LLVMDisposeModule(module) }
-                LLVMSetTarget(module, triple)
-                let layout = LLVMCreateTargetDataLayout(freshMachine)
-                LLVMSetModuleDataLayout(module, layout)
-                LLVMDisposeTargetData(layout)
                 Lifter.lift(region(code), into: module, context: context, name: "f\(round)",
                             keepsStateInMemory: level == LLVMCodeGenLevelNone)
                 // Code generation changes the IR it reads: each emission gets a copy.
