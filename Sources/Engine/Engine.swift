@@ -26,8 +26,8 @@ public struct JITOptions: Sendable {
     public var threshold: UInt32 = 500
     /// Compile on the guest's thread, so compiled code runs from the next dispatch (testing).
     public var synchronous = false
-    /// Guest blocks that quickly compiled code runs before it is compiled again in full (see
-    /// `CompileService`); 0 compiles everything in full at once. Quick code is ready in about a
+    /// Uses of quickly compiled code (entries and loop iterations) before it is compiled again
+    /// in full (see `CompileService`); 0 compiles everything in full at once. Quick code is ready in about a
     /// quarter of the time, which took a cold lua5.4 script from 1.95 s to 1.3 s.
     public var upgradeAfter: UInt64 = 2000
     /// Intermediate forms to print on stderr, and for which region (nil: all).
@@ -70,9 +70,9 @@ public struct JITStatistics: Sendable {
     /// Of those, compiled quickly first; and quick code replaced by a full compilation.
     public var regionsCompiledQuick = 0
     public var regionsUpgraded = 0
-    /// Guest blocks run by quick code (before upgrades replaced it): the lower, the sooner
-    /// hot code ran fully optimised.
-    public var quickCodeBlocksRun: UInt64 = 0
+    /// Uses of quick code (entries and loop iterations, before upgrades replaced it): the
+    /// lower, the sooner hot code ran fully optimised.
+    public var quickCodeUses: UInt64 = 0
     /// Hot blocks whose first instruction the lifter leaves to the interpreter.
     public var blocksNotCompilable = 0
     public var compileFailures = 0
@@ -229,7 +229,7 @@ public final class Engine {
         s.jit.chainedTransitions = cpu.pointee.chainedTransitions
         s.jit.indirectLookups = cpu.pointee.indirectLookups
         s.jit.indirectHits = cpu.pointee.indirectHits
-        s.jit.quickCodeBlocksRun = quickCodeUses.reduce(0) { $0 &+ $1.pointee }
+        s.jit.quickCodeUses = quickCodeUses.reduce(0) { $0 &+ $1.pointee }
         return s
     }
 

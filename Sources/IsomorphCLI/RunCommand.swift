@@ -38,7 +38,7 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("jit-threshold"), help: ArgumentHelp("Executions of a block before the JIT compiles it.", valueName: "n"))
     var jitThreshold: UInt32 = JITOptions().threshold
 
-    @Option(name: .customLong("jit-upgrade-after"), help: ArgumentHelp("Guest blocks that quickly compiled code runs before the JIT compiles it again, fully optimised (0: compile fully at once).", valueName: "n"))
+    @Option(name: .customLong("jit-upgrade-after"), help: ArgumentHelp("Times quickly compiled code is entered or loops before the JIT compiles it again, fully optimised (0: compile fully at once).", valueName: "n"))
     var jitUpgradeAfter: UInt64 = JITOptions().upgradeAfter
 
     @Flag(name: .customLong("jit-sync"), help: "Compile hot blocks on the guest's thread instead of in the background (for testing).")

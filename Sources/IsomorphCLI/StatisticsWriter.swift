@@ -18,7 +18,7 @@ enum StatisticsWriter {
             "blocks_compiled": \(s.jit.blocksCompiled),
             "regions_compiled_quick": \(s.jit.regionsCompiledQuick),
             "regions_upgraded": \(s.jit.regionsUpgraded),
-            "quick_code_blocks_run": \(s.jit.quickCodeBlocksRun),
+            "quick_code_uses": \(s.jit.quickCodeUses),
             "blocks_not_compilable": \(s.jit.blocksNotCompilable),
             "compile_failures": \(s.jit.compileFailures),
             "stale_results": \(s.jit.staleResults),

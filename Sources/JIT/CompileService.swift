@@ -9,7 +9,7 @@ import Synchronization
 ///
 /// Tiers: a region is first compiled quickly (see `JITCompiler.Quality`), so it leaves the
 /// interpreter sooner; the quick regions busiest now (that ran at least `upgradeAfter` guest
-/// blocks; see `UpgradeCandidates`) are compiled again in full, and the engine replaces the
+/// uses; see `UpgradeCandidates`) are compiled again in full, and the engine replaces the
 /// quick code with that. With `upgradeAfter` 0 everything is compiled in full at once.
 /// Synchronous mode compiles upgrades when the engine drains results, so a test sees them
 /// deterministically.
@@ -74,7 +74,8 @@ public final class CompileService {
     private var queue: [Work] = []
     /// Installed quick code: candidates for a full compilation.
     private var quickRegions = UpgradeCandidates()
-    /// Guest blocks run by quick code before it is compiled in full (0: no quick code).
+    /// Uses of quick code (entries and loop iterations) before it is compiled in full (0: no
+    /// quick code).
     public let upgradeAfter: UInt64
     /// Regions compiled together, at most: one module's fixed cost is shared among them, but
     /// the first waits for the others. ISOMORPH_JIT_BATCH overrides it (for measuring).
@@ -415,13 +416,13 @@ public final class CompileService {
 /// Installed quick code, each with its use count, waiting to be compiled in full: the busiest
 /// now first, not the most used in all. Upgrades lag behind (one takes ~4 ms, and a program
 /// entering a new phase makes dozens of regions hot at once); by total use a phase's regions
-/// queued behind those of the phase before, which no longer ran. Busyness is the guest blocks
-/// run since the last look (every 5-20 ms while quick code runs) plus half the busyness at
+/// queued behind those of the phase before, which no longer ran. Busyness is the uses (entries
+/// and loop iterations) since the last look (every 5-20 ms while quick code runs) plus half the busyness at
 /// that look; code that stopped running drops out until it runs again.
 public struct UpgradeCandidates {
     public struct Candidate {
         public let region: Region, epoch: UInt64
-        /// Guest blocks the code has run, counted by the code itself. (Read while compiled
+        /// The code's uses (entries and loop iterations), counted by the code itself. (Read while compiled
         /// code may increment it: an aligned 64-bit load on x86-64 sees the old or the new
         /// value, either of which serves here.)
         public let uses: UnsafePointer<UInt64>

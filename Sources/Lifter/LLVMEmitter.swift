@@ -63,9 +63,10 @@ public final class LLVMEmitter: Emitter {
 
     /// Creates `name` in `module` with the compiled-code ABI, with one LLVM block per guest
     /// block start in `blockStarts` (the first is the entry); `beginBlock` positions at one.
-    /// `useCounter`, when given, names a 64-bit global the function increments at the start of
-    /// each guest block, loop iterations included (quickly compiled code counts its use, so the
-    /// hottest is compiled again, fully optimised).
+    /// `useCounter`, when given, names a 64-bit global the function increments when it is
+    /// entered and at each backward branch inside (each loop iteration): quickly compiled code
+    /// counts its use, so the hottest is compiled again, fully optimised. Not once per guest
+    /// block: in a busy shell loop, quick code ran ~7% longer counting every block.
     public init(context: LLVMContextRef, module: LLVMModuleRef, name: String, blockStarts: [UInt32],
                 checksAccesses: Bool = true, useCounter: String? = nil, keepsStateInMemory: Bool = false) {
         self.functionName = name
@@ -101,6 +102,8 @@ public final class LLVMEmitter: Emitter {
             counter = LLVMAddGlobal(module, i64, useCounter)!
             LLVMSetVisibility(counter, LLVMHiddenVisibility)
             LLVMSetInitializer(counter, LLVMConstInt(i64, 0, 0))
+            // One use per call; `branch(to:)` counts each loop iteration inside.
+            LLVMBuildStore(builder, LLVMBuildAdd(builder, LLVMBuildLoad2(builder, i64, counter, ""), LLVMConstInt(i64, 1, 0), ""), counter)
         }
         for start in blockStarts where guestBlocks[start] == nil {
             guestBlocks[start] = LLVMAppendBasicBlockInContext(context, function, "block_\(String(start, radix: 16))")
@@ -200,9 +203,12 @@ public final class LLVMEmitter: Emitter {
         forgetFlagWrites()  // a block may be reached from several paths
         if LLVMGetBasicBlockTerminator(LLVMGetInsertBlock(builder)) == nil { LLVMBuildUnreachable(builder) }
         LLVMPositionBuilderAtEnd(builder, guestBlocks[start])
-        if let counter {
-            LLVMBuildStore(builder, LLVMBuildAdd(builder, LLVMBuildLoad2(builder, i64, counter, ""), LLVMConstInt(i64, 1, 0), ""), counter)
-        }
+    }
+
+    /// Adds one to the use counter (see `useCounter` in `init`), if there is one.
+    private func countUse() {
+        guard let counter else { return }
+        LLVMBuildStore(builder, LLVMBuildAdd(builder, LLVMBuildLoad2(builder, i64, counter, ""), LLVMConstInt(i64, 1, 0), ""), counter)
     }
 
     deinit {
@@ -832,6 +838,7 @@ public final class LLVMEmitter: Emitter {
             LLVMPositionBuilderAtEnd(builder, LLVMAppendBasicBlockInContext(context, function, "after_branch"))
             return
         }
+        countUse()
         let again = spendBudget()
         let leave = LLVMAppendBasicBlockInContext(context, function, "loop_budget_spent")
         LLVMBuildCondBr(builder, again, block, leave)

@@ -205,8 +205,8 @@ public enum Lifter {
     }
 
     /// Emits `region` as the function `name` in `module`; returns its chainable exits (link
-    /// slot symbol and target pc). With `useCounter`, the function counts the guest blocks it
-    /// runs in that 64-bit global. `keepsStateInMemory`: see `LLVMEmitter`.
+    /// slot symbol and target pc). With `useCounter`, the function counts its uses (entries
+    /// and loop iterations) in that 64-bit global. `keepsStateInMemory`: see `LLVMEmitter`.
     @discardableResult
     public static func lift(_ region: Region, into module: LLVMModuleRef, context: LLVMContextRef,
                             name: String, useCounter: String? = nil, keepsStateInMemory: Bool = false) -> [(symbol: String, target: UInt32)] {

@@ -56,8 +56,8 @@ final class CodeCacheTests: EndToEndTestCase {
         XCTAssertEqual(firstStats["regions_compiled_quick"] as? Int, compiled, "all quick: \(firstStats)")
         XCTAssertEqual(firstStats["regions_upgraded"] as? Int, 0, "none used 2^40 times: \(firstStats)")
         XCTAssertEqual(firstStats["regions_saved_to_cache"] as? Int, compiled, "quick code is kept: \(firstStats)")
-        let quickBlocks = firstStats["quick_code_blocks_run"] as? Int ?? 0
-        XCTAssertGreaterThan(quickBlocks, 0, "\(firstStats)")
+        let quickUses = firstStats["quick_code_uses"] as? Int ?? 0
+        XCTAssertGreaterThan(quickUses, 0, "\(firstStats)")
 
         let (second, secondStats) = try run(program, cache: cache, upgradeAfter: 1000, ["1"])
         XCTAssertEqual(second.status, 0, second.summary)
@@ -70,7 +70,7 @@ final class CodeCacheTests: EndToEndTestCase {
         XCTAssertLessThanOrEqual(new, compiled / 20, "\(secondStats)")
         let upgraded = secondStats["regions_upgraded"] as? Int ?? 0
         XCTAssertGreaterThan(upgraded, 0, "the hot loops are compiled in full: \(secondStats)")
-        XCTAssertLessThan(upgraded, compiled, "only what ran 1000 blocks: \(secondStats)")
+        XCTAssertLessThan(upgraded, compiled, "only what was used 1000 times: \(secondStats)")
         XCTAssertEqual(secondStats["regions_saved_to_cache"] as? Int, upgraded + new, "\(secondStats)")
 
         let (third, thirdStats) = try run(program, cache: cache, upgradeAfter: 1000, ["1"])
@@ -78,7 +78,7 @@ final class CodeCacheTests: EndToEndTestCase {
         XCTAssertEqual(third.stdoutText, first.stdoutText)
         XCTAssertEqual(thirdStats["blocks_compiled"] as? Int, 0, "\(thirdStats)")
         XCTAssertEqual(thirdStats["regions_upgraded"] as? Int, 0, "the full code came from the cache: \(thirdStats)")
-        XCTAssertLessThan(thirdStats["quick_code_blocks_run"] as? Int ?? .max, quickBlocks / 10,
+        XCTAssertLessThan(thirdStats["quick_code_uses"] as? Int ?? .max, quickUses / 10,
                           "the hot loops ran in full code: \(thirdStats)")
         XCTAssertEqual(thirdStats["regions_saved_to_cache"] as? Int, 0, "\(thirdStats)")
     }

@@ -151,6 +151,7 @@ enum GuestTable {
         GuestCase("asm_media", .assembly),
         GuestCase("asm_smc", .assembly),
         GuestCase("asm_jit", .assembly),
+        GuestCase("asm_loop", .assembly),
     ]
 
     static func cases(in group: GuestCase.Group) -> [GuestCase] { all.filter { $0.group == group } }
