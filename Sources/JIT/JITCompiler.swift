@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ARM
 import CLLVM
 import Lifter
 import Synchronization
@@ -390,7 +391,8 @@ public final class JITCompiler {
     }
 
     /// Compiles the entry trampoline (`CompiledEntry`): a C function that calls its fourth
-    /// argument, compiled code, in the compiled-code convention.
+    /// argument, compiled code, in the compiled-code convention; and the unchained exit
+    /// (`CompiledCodeABI.unchainedSymbol`), which compiled code links to.
     private static func compileEntry(jit: LLVMOrcLLJITRef, dylib: LLVMOrcJITDylibRef, codeGenerator: CodeGenerator,
                                      triple: String) throws(JITError) -> CompiledEntry {
         let context = LLVMContextCreate()!
@@ -408,6 +410,16 @@ public final class JITCompiler {
         let call = LLVMBuildCall2(builder, codeType, LLVMGetParam(entry, 3), &arguments, 3, "")!
         LLVMSetInstructionCallConv(call, CompiledCodeABI.callingConvention)
         LLVMBuildRet(builder, call)
+
+        let unchained = LLVMAddFunction(module, CompiledCodeABI.unchainedSymbol, codeType)!
+        LLVMSetFunctionCallConv(unchained, CompiledCodeABI.callingConvention)
+        LLVMPositionBuilderAtEnd(builder, LLVMAppendBasicBlockInContext(context, unchained, "entry"))
+        let i64 = LLVMInt64TypeInContext(context), i8 = LLVMInt8TypeInContext(context)
+        var offset: [LLVMValueRef?] = [LLVMConstInt(i64, UInt64(CPUState.Offsets.chainedTransitions), 0)]
+        let counter = LLVMBuildInBoundsGEP2(builder, i8, LLVMGetParam(unchained, 0), &offset, 1, "")
+        let counted = LLVMBuildLoad2(builder, i64, counter, "")
+        LLVMBuildStore(builder, LLVMBuildSub(builder, counted, LLVMConstInt(i64, 1, 0), ""), counter)
+        LLVMBuildRet(builder, LLVMConstInt(i32, UInt64(CompiledExit.branch.rawValue), 0))
         if case .failure(let error) = emitAndLink(module, codeGenerator, jit, dylib) { throw error }
         var address: LLVMOrcExecutorAddress = 0
         if let error = LLVMOrcLLJITLookup(jit, &address, CompiledCodeABI.entrySymbol) {

@@ -13,8 +13,10 @@ public final class TranslationCache {
     public let table = DispatchTable()
     private var entries: [UInt32: Entry] = [:]
     private var byPage: [UInt32: [UInt32]] = [:]
-    /// Link slots of compiled exits, by the pc they jump to: set while that pc is compiled.
-    private var slotsByTarget: [UInt32: [UnsafeMutablePointer<UnsafeRawPointer?>]] = [:]
+    /// Link slots of compiled exits, by the pc they jump to: that pc's code while it has some,
+    /// else what the slot held when its code was linked (the unchained exit, see
+    /// `CompiledCodeABI.unchainedSymbol`).
+    private var slotsByTarget: [UInt32: [(slot: UnsafeMutablePointer<UnsafeRawPointer?>, unlinked: UnsafeRawPointer?)]] = [:]
     public private(set) var invalidations = 0
     public private(set) var linkedExits = 0
 
@@ -38,10 +40,10 @@ public final class TranslationCache {
     public func insert(start: UInt32, ranges: [Range<UInt64>], function: CompiledCode,
                        links: [(slot: UnsafeMutablePointer<UnsafeRawPointer?>, target: UInt32)] = []) {
         entries[start] = Entry(ranges: ranges, function: function)
-        for slot in slotsByTarget[start] ?? [] { slot.pointee = function }
+        for link in slotsByTarget[start] ?? [] { link.slot.pointee = function }
         for (slot, target) in links {
-            slotsByTarget[target, default: []].append(slot)
-            slot.pointee = entries[target]?.function
+            slotsByTarget[target, default: []].append((slot, slot.pointee))
+            if let function = entries[target]?.function { slot.pointee = function }
             linkedExits += 1
         }
         var pages: Set<UInt32> = []
@@ -55,7 +57,7 @@ public final class TranslationCache {
     /// Forgets all compiled code.
     public func invalidateAll() {
         for start in entries.keys {
-            for slot in slotsByTarget[start] ?? [] { slot.pointee = nil }
+            for link in slotsByTarget[start] ?? [] { link.slot.pointee = link.unlinked }
             table.remove(start)
             invalidations += 1
         }
@@ -78,7 +80,7 @@ public final class TranslationCache {
                     guard let e = entries[start] else { continue }
                     if e.ranges.contains(where: { $0.overlaps(UInt64(address)..<end) }) {
                         entries[start] = nil
-                        for slot in slotsByTarget[start] ?? [] { slot.pointee = nil }
+                        for link in slotsByTarget[start] ?? [] { link.slot.pointee = link.unlinked }
                         table.remove(start)
                         invalidations += 1
                     } else {

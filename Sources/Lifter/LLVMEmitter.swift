@@ -276,7 +276,7 @@ public final class LLVMEmitter: Emitter {
         LLVMPositionBuilderAtEnd(builder, e.block)
         LLVMBuildStore(builder, e.pc, statePointer(4 * 15))
         if !keepsStateInMemory { flushState(flags: e.destination.flatMap { flagsLiveAtTarget[$0] } ?? .all) }
-        if let target = e.target { chain(to: target, budgetLeft: e.budgetLeft) }
+        if let target = e.target { return chain(to: target, budgetLeft: e.budgetLeft) }
         if e.indirect { chainIndirect(to: runningKernelHelpers(at: e.pc), budgetLeft: e.budgetLeft!) }
         LLVMBuildRet(builder, c32(e.exit.rawValue))
     }
@@ -408,18 +408,36 @@ public final class LLVMEmitter: Emitter {
         tailCall(next, if: hit, counting: CPUState.Offsets.indirectHits)
     }
 
-    /// With the state stored: if the target is compiled (its link slot is set) and the budget
-    /// (if spent) lasts, tail-call it, so hot paths never return to the dispatcher.
+    /// With the state stored: tail-calls what the exit's link slot holds, the target's code
+    /// or, while it has none, the unchained exit (`CompiledCodeABI.unchainedSymbol`), which
+    /// returns to the dispatcher; so do spent budgets (if spent here). Hot paths never return
+    /// to the dispatcher, and the exit is one block (LLVM's time goes mostly per block).
     private func chain(to target: UInt32, budgetLeft: LLVMValueRef?) {
         let symbol = "\(functionName)_link\(links.count)"
         links.append((symbol, target))
+        let unchained = unchainedExit()
         let slot = LLVMAddGlobal(module, ptr, symbol)!
         LLVMSetVisibility(slot, LLVMHiddenVisibility)
-        LLVMSetInitializer(slot, LLVMConstPointerNull(ptr))
-        let next = LLVMBuildLoad2(builder, ptr, slot, "")!
-        var linked = LLVMBuildIsNotNull(builder, next, "")!
-        if let budgetLeft { linked = LLVMBuildAnd(builder, linked, budgetLeft, "")! }
-        tailCall(next, if: linked, counting: CPUState.Offsets.chainedTransitions)
+        LLVMSetInitializer(slot, unchained)
+        var next = LLVMBuildLoad2(builder, ptr, slot, "")!
+        if let budgetLeft { next = LLVMBuildSelect(builder, budgetLeft, next, unchained, "")! }
+        if keepsStateInMemory {
+            let shared = sharedTailCall(counting: CPUState.Offsets.chainedTransitions)
+            var value: LLVMValueRef? = next
+            var from: LLVMBasicBlockRef? = LLVMGetInsertBlock(builder)
+            LLVMAddIncoming(shared.next, &value, &from, 1)
+            LLVMBuildBr(builder, shared.block)
+        } else {
+            buildTailCall(next, counting: CPUState.Offsets.chainedTransitions)
+        }
+    }
+
+    /// The declaration of `CompiledCodeABI.unchainedSymbol` in this module.
+    private func unchainedExit() -> LLVMValueRef {
+        if let declared = LLVMGetNamedFunction(module, CompiledCodeABI.unchainedSymbol) { return declared }
+        let declared = LLVMAddFunction(module, CompiledCodeABI.unchainedSymbol, LLVMGlobalGetValueType(function))!
+        LLVMSetFunctionCallConv(declared, CompiledCodeABI.callingConvention)
+        return declared
     }
 
     /// The one block every "leave this instruction to the interpreter" path branches to, with
