@@ -297,7 +297,7 @@ public final class Engine {
                 continue
             }
             translations.insert(start: done.region.start, ranges: done.region.ranges, function: compiled.function,
-                                links: compiled.links)
+                                links: compiled.links, unchained: service.startedCompiler!.unchained)
             codeCache?.record(compiled, done.region)
             if let uses = compiled.useCount { quickCodeUses.append(uses) }
             if done.isUpgrade {
@@ -351,7 +351,8 @@ public final class Engine {
             }
             guard let (region, compiled) = found else { continue }
             if !region.checksAccesses { uncheckedAccessesCompiled = true }
-            translations.insert(start: start, ranges: region.ranges, function: compiled.function, links: compiled.links)
+            translations.insert(start: start, ranges: region.ranges, function: compiled.function, links: compiled.links,
+                                unchained: compiler.unchained)
             jitStatistics.regionsFromCache += 1
             if let uses = compiled.useCount {
                 quickCodeUses.append(uses)

@@ -85,6 +85,8 @@ public final class JITCompiler {
     }()
     /// Runs compiled code from Swift (see `CompiledCodeABI`).
     public let enter: CompiledEntry
+    /// The unchained exit (see `CompiledCodeABI.unchainedSymbol`).
+    public let unchained: CompiledCode
     public var dumpStages: Set<DumpStage> = []
     /// Dump only the region starting here (nil: all).
     public var dumpAddress: UInt32?
@@ -134,7 +136,7 @@ public final class JITCompiler {
         codeGenerator = try CodeGenerator(JITCompiler.makeTargetMachine(target, triple, hostCPU, hostFeatures, JITCompiler.codeGenLevel))
         LLVMDisposeMessage(cpuName)
         LLVMDisposeMessage(features)
-        enter = try JITCompiler.compileEntry(jit: jit, dylib: dylib, codeGenerator: codeGenerator, triple: triple)
+        (enter, unchained) = try JITCompiler.compileEntry(jit: jit, dylib: dylib, codeGenerator: codeGenerator, triple: triple)
     }
 
     /// A compiled region: its function and its exits' link slots (see `TranslationCache`), and
@@ -394,7 +396,7 @@ public final class JITCompiler {
     /// argument, compiled code, in the compiled-code convention; and the unchained exit
     /// (`CompiledCodeABI.unchainedSymbol`), which compiled code links to.
     private static func compileEntry(jit: LLVMOrcLLJITRef, dylib: LLVMOrcJITDylibRef, codeGenerator: CodeGenerator,
-                                     triple: String) throws(JITError) -> CompiledEntry {
+                                     triple: String) throws(JITError) -> (CompiledEntry, CompiledCode) {
         let context = LLVMContextCreate()!
         defer { LLVMContextDispose(context) }
         let module = makeModule(CompiledCodeABI.entrySymbol, in: context, triple: triple, targetMachine: codeGenerator.machine)
@@ -421,11 +423,14 @@ public final class JITCompiler {
         LLVMBuildStore(builder, LLVMBuildSub(builder, counted, LLVMConstInt(i64, 1, 0), ""), counter)
         LLVMBuildRet(builder, LLVMConstInt(i32, UInt64(CompiledExit.branch.rawValue), 0))
         if case .failure(let error) = emitAndLink(module, codeGenerator, jit, dylib) { throw error }
-        var address: LLVMOrcExecutorAddress = 0
+        var address: LLVMOrcExecutorAddress = 0, unchainedAddress: LLVMOrcExecutorAddress = 0
         if let error = LLVMOrcLLJITLookup(jit, &address, CompiledCodeABI.entrySymbol) {
             throw JITError("the entry trampoline was not found", error)
         }
-        return unsafeBitCast(UInt(address), to: CompiledEntry.self)
+        if let error = LLVMOrcLLJITLookup(jit, &unchainedAddress, CompiledCodeABI.unchainedSymbol) {
+            throw JITError("the unchained exit was not found", error)
+        }
+        return (unsafeBitCast(UInt(address), to: CompiledEntry.self), UnsafeRawPointer(bitPattern: UInt(unchainedAddress))!)
     }
 
     private func dump(_ what: String, _ region: Region, function name: String, module: LLVMModuleRef) {

@@ -14,9 +14,10 @@ public final class TranslationCache {
     private var entries: [UInt32: Entry] = [:]
     private var byPage: [UInt32: [UInt32]] = [:]
     /// Link slots of compiled exits, by the pc they jump to: that pc's code while it has some,
-    /// else what the slot held when its code was linked (the unchained exit, see
-    /// `CompiledCodeABI.unchainedSymbol`).
-    private var slotsByTarget: [UInt32: [(slot: UnsafeMutablePointer<UnsafeRawPointer?>, unlinked: UnsafeRawPointer?)]] = [:]
+    /// else `unchained`.
+    private var slotsByTarget: [UInt32: [UnsafeMutablePointer<UnsafeRawPointer?>]] = [:]
+    /// The unchained exit (see `CompiledCodeABI.unchainedSymbol`), known once code is inserted.
+    private var unchained: CompiledCode?
     public private(set) var invalidations = 0
     public private(set) var linkedExits = 0
 
@@ -37,13 +38,18 @@ public final class TranslationCache {
 
     /// Enters `function`, the code for the region entered at `start` and compiled from the
     /// guest code in `ranges`; links its exits and the exits of others that lead to `start`.
+    /// An exit whose target has no code is linked to `unchained` (the JIT's, see
+    /// `CompiledCodeABI.unchainedSymbol`), before the code can run: full code tail-calls its
+    /// slot unchecked.
     public func insert(start: UInt32, ranges: [Range<UInt64>], function: CompiledCode,
-                       links: [(slot: UnsafeMutablePointer<UnsafeRawPointer?>, target: UInt32)] = []) {
+                       links: [(slot: UnsafeMutablePointer<UnsafeRawPointer?>, target: UInt32)] = [],
+                       unchained: CompiledCode) {
+        self.unchained = unchained
         entries[start] = Entry(ranges: ranges, function: function)
-        for link in slotsByTarget[start] ?? [] { link.slot.pointee = function }
+        for slot in slotsByTarget[start] ?? [] { slot.pointee = function }
         for (slot, target) in links {
-            slotsByTarget[target, default: []].append((slot, slot.pointee))
-            if let function = entries[target]?.function { slot.pointee = function }
+            slotsByTarget[target, default: []].append(slot)
+            slot.pointee = entries[target]?.function ?? unchained
             linkedExits += 1
         }
         var pages: Set<UInt32> = []
@@ -57,7 +63,7 @@ public final class TranslationCache {
     /// Forgets all compiled code.
     public func invalidateAll() {
         for start in entries.keys {
-            for link in slotsByTarget[start] ?? [] { link.slot.pointee = link.unlinked }
+            for slot in slotsByTarget[start] ?? [] { slot.pointee = unchained }
             table.remove(start)
             invalidations += 1
         }
@@ -80,7 +86,7 @@ public final class TranslationCache {
                     guard let e = entries[start] else { continue }
                     if e.ranges.contains(where: { $0.overlaps(UInt64(address)..<end) }) {
                         entries[start] = nil
-                        for link in slotsByTarget[start] ?? [] { link.slot.pointee = link.unlinked }
+                        for slot in slotsByTarget[start] ?? [] { slot.pointee = unchained }
                         table.remove(start)
                         invalidations += 1
                     } else {

@@ -40,10 +40,11 @@ public enum CompiledCodeABI {
     /// code continues. Zero: nothing changed, and the region returns to the dispatcher.
     public static let kernelHelperCallout = "isomorph_kernel_helper"
     /// The compiled code a direct exit's link slot holds while its target has none (the
-    /// slot's initial value, and its value again when the target's code is invalidated): it
-    /// returns `CompiledExit.branch` to the dispatcher, and takes back the chained transition
-    /// the exit counted. So an exit tail-calls whatever its slot holds, with no null check and
-    /// no block of its own for the return. Compiled by the JIT with the entry trampoline.
+    /// engine links it when it installs the exit's code, and again when the target's code is
+    /// invalidated): it returns `CompiledExit.branch` to the dispatcher, and takes back the
+    /// chained transition the exit counted. So full code tail-calls what its slot holds, with
+    /// no null check and no block of its own for the return. Compiled by the JIT with the
+    /// entry trampoline; the engine finds it at `JITCompiler.unchained`.
     public static let unchainedSymbol = "isomorph_unchained"
 }
 

@@ -408,36 +408,32 @@ public final class LLVMEmitter: Emitter {
         tailCall(next, if: hit, counting: CPUState.Offsets.indirectHits)
     }
 
-    /// With the state stored: tail-calls what the exit's link slot holds, the target's code
-    /// or, while it has none, the unchained exit (`CompiledCodeABI.unchainedSymbol`), which
-    /// returns to the dispatcher; so do spent budgets (if spent here). Hot paths never return
-    /// to the dispatcher, and the exit is one block (LLVM's time goes mostly per block).
+    /// With the state stored: tail-calls what the exit's link slot holds (while the budget
+    /// lasts, if spent here): the target's code or, while it has none, the unchained exit
+    /// (`CompiledCodeABI.unchainedSymbol`), which returns to the dispatcher. Hot paths never
+    /// return to the dispatcher. In full code an exit that spends no budget is one block, with
+    /// no check of the slot (LLVM's time goes mostly per block). Quick code keeps the check
+    /// (the slot is null until linked): its exits branch to a shared tail call (see `tailCall`),
+    /// and an unconditional branch there is merged with it by simplifycfg when it is the only
+    /// one, leaving a block (often all of the region) for SelectionDAG, not FastISel (a quick
+    /// compilation cost 5% more).
     private func chain(to target: UInt32, budgetLeft: LLVMValueRef?) {
         let symbol = "\(functionName)_link\(links.count)"
         links.append((symbol, target))
-        let unchained = unchainedExit()
         let slot = LLVMAddGlobal(module, ptr, symbol)!
         LLVMSetVisibility(slot, LLVMHiddenVisibility)
-        LLVMSetInitializer(slot, unchained)
-        var next = LLVMBuildLoad2(builder, ptr, slot, "")!
-        if let budgetLeft { next = LLVMBuildSelect(builder, budgetLeft, next, unchained, "")! }
+        LLVMSetInitializer(slot, LLVMConstPointerNull(ptr))
+        let next = LLVMBuildLoad2(builder, ptr, slot, "")!
         if keepsStateInMemory {
-            let shared = sharedTailCall(counting: CPUState.Offsets.chainedTransitions)
-            var value: LLVMValueRef? = next
-            var from: LLVMBasicBlockRef? = LLVMGetInsertBlock(builder)
-            LLVMAddIncoming(shared.next, &value, &from, 1)
-            LLVMBuildBr(builder, shared.block)
+            var linked = LLVMBuildIsNotNull(builder, next, "")!
+            if let budgetLeft { linked = LLVMBuildAnd(builder, linked, budgetLeft, "")! }
+            tailCall(next, if: linked, counting: CPUState.Offsets.chainedTransitions)
+        } else if let budgetLeft {
+            tailCall(next, if: budgetLeft, counting: CPUState.Offsets.chainedTransitions)
         } else {
-            buildTailCall(next, counting: CPUState.Offsets.chainedTransitions)
+            return buildTailCall(next, counting: CPUState.Offsets.chainedTransitions)
         }
-    }
-
-    /// The declaration of `CompiledCodeABI.unchainedSymbol` in this module.
-    private func unchainedExit() -> LLVMValueRef {
-        if let declared = LLVMGetNamedFunction(module, CompiledCodeABI.unchainedSymbol) { return declared }
-        let declared = LLVMAddFunction(module, CompiledCodeABI.unchainedSymbol, LLVMGlobalGetValueType(function))!
-        LLVMSetFunctionCallConv(declared, CompiledCodeABI.callingConvention)
-        return declared
+        LLVMBuildRet(builder, c32(CompiledExit.branch.rawValue))
     }
 
     /// The one block every "leave this instruction to the interpreter" path branches to, with
