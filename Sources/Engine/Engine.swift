@@ -27,8 +27,9 @@ public struct JITOptions: Sendable {
     /// Compile on the guest's thread, so compiled code runs from the next dispatch (testing).
     public var synchronous = false
     /// Uses of quickly compiled code (entries and loop iterations) before it is compiled again
-    /// in full (see `CompileService`); 0 compiles everything in full at once. Quick code is ready in about a
-    /// quarter of the time, which took a cold lua5.4 script from 1.95 s to 1.3 s.
+    /// in full (see `CompileService`); 0 compiles everything in full at once. Quick code is
+    /// ready in about a quarter of the time, which took a cold lua5.4 script from 1.95 s to
+    /// 1.3 s.
     public var upgradeAfter: UInt64 = 2000
     /// Intermediate forms to print on stderr, and for which region (nil: all).
     public var dumpStages: Set<DumpStage> = []

@@ -417,14 +417,14 @@ public final class CompileService {
 /// now first, not the most used in all. Upgrades lag behind (one takes ~4 ms, and a program
 /// entering a new phase makes dozens of regions hot at once); by total use a phase's regions
 /// queued behind those of the phase before, which no longer ran. Busyness is the uses (entries
-/// and loop iterations) since the last look (every 5-20 ms while quick code runs) plus half the busyness at
-/// that look; code that stopped running drops out until it runs again.
+/// and loop iterations) since the last look (every 5-20 ms while quick code runs) plus half
+/// the busyness at that look; code that stopped running drops out until it runs again.
 public struct UpgradeCandidates {
     public struct Candidate {
         public let region: Region, epoch: UInt64
-        /// The code's uses (entries and loop iterations), counted by the code itself. (Read while compiled
-        /// code may increment it: an aligned 64-bit load on x86-64 sees the old or the new
-        /// value, either of which serves here.)
+        /// The code's uses (entries and loop iterations), counted by the code itself. (Read
+        /// while compiled code may increment it: an aligned 64-bit load on x86-64 sees the old
+        /// or the new value, either of which serves here.)
         public let uses: UnsafePointer<UInt64>
         var usesAtLastLook: UInt64 = 0
         var busyness: UInt64 = 0

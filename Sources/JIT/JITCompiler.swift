@@ -144,7 +144,7 @@ public final class JITCompiler {
     public struct Compiled {
         public let function: CompiledCode
         public let links: [(slot: UnsafeMutablePointer<UnsafeRawPointer?>, target: UInt32)]
-        /// Quick code's count of its uses: entries and loop iterations (nil for fully optimised code).
+        /// Quick code's count of its uses, entries and loop iterations (nil for full code).
         public let useCount: UnsafePointer<UInt64>?
         public let object: CompiledObject?
         public let symbol: String

@@ -99,11 +99,12 @@ public final class LLVMEmitter: Emitter {
         let entry = LLVMAppendBasicBlockInContext(context, function, "entry")
         LLVMPositionBuilderAtEnd(builder, entry)
         if let useCounter {
-            counter = LLVMAddGlobal(module, i64, useCounter)!
-            LLVMSetVisibility(counter, LLVMHiddenVisibility)
-            LLVMSetInitializer(counter, LLVMConstInt(i64, 0, 0))
+            let made = LLVMAddGlobal(module, i64, useCounter)!
+            LLVMSetVisibility(made, LLVMHiddenVisibility)
+            LLVMSetInitializer(made, LLVMConstInt(i64, 0, 0))
             // One use per call; `branch(to:)` counts each loop iteration inside.
-            LLVMBuildStore(builder, LLVMBuildAdd(builder, LLVMBuildLoad2(builder, i64, counter, ""), LLVMConstInt(i64, 1, 0), ""), counter)
+            LLVMEmitter.increment(made, builder, i64)
+            counter = made
         }
         for start in blockStarts where guestBlocks[start] == nil {
             guestBlocks[start] = LLVMAppendBasicBlockInContext(context, function, "block_\(String(start, radix: 16))")
@@ -207,8 +208,12 @@ public final class LLVMEmitter: Emitter {
 
     /// Adds one to the use counter (see `useCounter` in `init`), if there is one.
     private func countUse() {
-        guard let counter else { return }
-        LLVMBuildStore(builder, LLVMBuildAdd(builder, LLVMBuildLoad2(builder, i64, counter, ""), LLVMConstInt(i64, 1, 0), ""), counter)
+        if let counter { LLVMEmitter.increment(counter, builder, i64) }
+    }
+
+    /// Adds one to the 64-bit counter at `pointer`.
+    private static func increment(_ pointer: LLVMValueRef, _ builder: LLVMBuilderRef, _ i64: LLVMTypeRef) {
+        LLVMBuildStore(builder, LLVMBuildAdd(builder, LLVMBuildLoad2(builder, i64, pointer, ""), LLVMConstInt(i64, 1, 0), ""), pointer)
     }
 
     deinit {
@@ -301,8 +306,7 @@ public final class LLVMEmitter: Emitter {
 
     /// Adds one to a 64-bit statistics counter in the CPU state.
     private func count(_ offset: Int) {
-        let p = statePointer(offset)
-        LLVMBuildStore(builder, LLVMBuildAdd(builder, LLVMBuildLoad2(builder, i64, p, ""), LLVMConstInt(i64, 1, 0), ""), p)
+        LLVMEmitter.increment(statePointer(offset), builder, i64)
     }
 
     /// Spends one unit of the loop budget; the result (i1) says whether some is left.
@@ -412,11 +416,11 @@ public final class LLVMEmitter: Emitter {
     /// lasts, if spent here): the target's code or, while it has none, the unchained exit
     /// (`CompiledCodeABI.unchainedSymbol`), which returns to the dispatcher. Hot paths never
     /// return to the dispatcher. In full code an exit that spends no budget is one block, with
-    /// no check of the slot (LLVM's time goes mostly per block). Quick code keeps the check
-    /// (the slot is null until linked): its exits branch to a shared tail call (see `tailCall`),
-    /// and an unconditional branch there is merged with it by simplifycfg when it is the only
-    /// one, leaving a block (often all of the region) for SelectionDAG, not FastISel (a quick
-    /// compilation cost 5% more).
+    /// no check of the slot (LLVM's time goes mostly per block). Quick code keeps a check of
+    /// the slot, which passes once the code is linked: its exits branch to a shared tail call
+    /// (see `tailCall`), and an unconditional branch there is merged with it by simplifycfg
+    /// when it is the only one, leaving a block (often all of the region) for SelectionDAG,
+    /// not FastISel (a quick compilation cost 5% more).
     private func chain(to target: UInt32, budgetLeft: LLVMValueRef?) {
         let symbol = "\(functionName)_link\(links.count)"
         links.append((symbol, target))
