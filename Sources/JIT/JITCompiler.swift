@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import ARM
 import CLLVM
 import Lifter
 import Synchronization
@@ -238,7 +237,7 @@ public final class JITCompiler {
     /// A target machine for the host, generating code at `level`. PIC and the small code model
     /// match what JITLink expects on x86-64 ELF (DESIGN.md).
     static func makeTargetMachine(_ target: LLVMTargetRef, _ triple: String, _ cpu: String, _ features: String,
-                                          _ level: LLVMCodeGenOptLevel) -> LLVMTargetMachineRef {
+                                  _ level: LLVMCodeGenOptLevel) -> LLVMTargetMachineRef {
         LLVMCreateTargetMachine(target, triple, cpu, features, level, LLVMRelocPIC, LLVMCodeModelSmall)
     }
 
@@ -363,7 +362,7 @@ public final class JITCompiler {
 
     /// An empty module for the host: its target triple and data layout set.
     static func makeModule(_ name: String, in context: LLVMContextRef, triple: String,
-                                   targetMachine: LLVMTargetMachineRef) -> LLVMModuleRef {
+                           targetMachine: LLVMTargetMachineRef) -> LLVMModuleRef {
         let module = LLVMModuleCreateWithNameInContext(name, context)!
         LLVMSetTarget(module, triple)
         let layout = LLVMCreateTargetDataLayout(targetMachine)
@@ -412,16 +411,7 @@ public final class JITCompiler {
         let call = LLVMBuildCall2(builder, codeType, LLVMGetParam(entry, 3), &arguments, 3, "")!
         LLVMSetInstructionCallConv(call, CompiledCodeABI.callingConvention)
         LLVMBuildRet(builder, call)
-
-        let unchained = LLVMAddFunction(module, CompiledCodeABI.unchainedSymbol, codeType)!
-        LLVMSetFunctionCallConv(unchained, CompiledCodeABI.callingConvention)
-        LLVMPositionBuilderAtEnd(builder, LLVMAppendBasicBlockInContext(context, unchained, "entry"))
-        let i64 = LLVMInt64TypeInContext(context), i8 = LLVMInt8TypeInContext(context)
-        var offset: [LLVMValueRef?] = [LLVMConstInt(i64, UInt64(CPUState.Offsets.chainedTransitions), 0)]
-        let counter = LLVMBuildInBoundsGEP2(builder, i8, LLVMGetParam(unchained, 0), &offset, 1, "")
-        let counted = LLVMBuildLoad2(builder, i64, counter, "")
-        LLVMBuildStore(builder, LLVMBuildSub(builder, counted, LLVMConstInt(i64, 1, 0), ""), counter)
-        LLVMBuildRet(builder, LLVMConstInt(i32, UInt64(CompiledExit.branch.rawValue), 0))
+        LLVMEmitter.addUnchainedExit(to: module, context: context)
         if case .failure(let error) = emitAndLink(module, codeGenerator, jit, dylib) { throw error }
         var address: LLVMOrcExecutorAddress = 0, unchainedAddress: LLVMOrcExecutorAddress = 0
         if let error = LLVMOrcLLJITLookup(jit, &address, CompiledCodeABI.entrySymbol) {
@@ -481,4 +471,3 @@ final class CodeGenerator {
         IsomorphGenerateObject(generator, module)
     }
 }
-

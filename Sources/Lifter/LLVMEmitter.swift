@@ -211,9 +211,28 @@ public final class LLVMEmitter: Emitter {
         if let counter { LLVMEmitter.increment(counter, builder, i64) }
     }
 
-    /// Adds one to the 64-bit counter at `pointer`.
-    private static func increment(_ pointer: LLVMValueRef, _ builder: LLVMBuilderRef, _ i64: LLVMTypeRef) {
-        LLVMBuildStore(builder, LLVMBuildAdd(builder, LLVMBuildLoad2(builder, i64, pointer, ""), LLVMConstInt(i64, 1, 0), ""), pointer)
+    /// Adds one (or `delta`) to the 64-bit counter at `pointer`.
+    private static func increment(_ pointer: LLVMValueRef, _ builder: LLVMBuilderRef, _ i64: LLVMTypeRef, by delta: Int64 = 1) {
+        let sum = LLVMBuildAdd(builder, LLVMBuildLoad2(builder, i64, pointer, ""), LLVMConstInt(i64, UInt64(bitPattern: delta), 0), "")
+        LLVMBuildStore(builder, sum, pointer)
+    }
+
+    /// Defines `CompiledCodeABI.unchainedSymbol` in `module`: it takes back the chained
+    /// transition the exit that called it counted (see `chain(to:budgetLeft:)`) and returns
+    /// `CompiledExit.branch` to the dispatcher.
+    public static func addUnchainedExit(to module: LLVMModuleRef, context: LLVMContextRef) {
+        let ptr = LLVMPointerTypeInContext(context, 0), i8 = LLVMInt8TypeInContext(context)
+        let i32 = LLVMInt32TypeInContext(context)!, i64 = LLVMInt64TypeInContext(context)!
+        var params: [LLVMTypeRef?] = [ptr, ptr, ptr]
+        let function = LLVMAddFunction(module, CompiledCodeABI.unchainedSymbol, LLVMFunctionType(i32, &params, 3, 0))!
+        LLVMSetFunctionCallConv(function, CompiledCodeABI.callingConvention)
+        let builder = LLVMCreateBuilderInContext(context)!
+        defer { LLVMDisposeBuilder(builder) }
+        LLVMPositionBuilderAtEnd(builder, LLVMAppendBasicBlockInContext(context, function, "entry"))
+        var offset: [LLVMValueRef?] = [LLVMConstInt(i64, UInt64(CPUState.Offsets.chainedTransitions), 0)]
+        let counter = LLVMBuildInBoundsGEP2(builder, i8, LLVMGetParam(function, 0), &offset, 1, "")!
+        increment(counter, builder, i64, by: -1)
+        LLVMBuildRet(builder, LLVMConstInt(i32, UInt64(CompiledExit.branch.rawValue), 0))
     }
 
     deinit {
