@@ -39,16 +39,23 @@ def tier_options(tier, key):
         return ["--tier", "jit", "--cache-dir", os.path.join(CACHES, "warm-" + key)]
     return ["--tier", tier]
 
-def timed(make, repeat, stdin=None, prime=False):
-    """Best wall time of `repeat` runs of the command `make()` returns (a new one per run), and
-    the output of the last; `prime` runs it once untimed first (to fill a warm code cache)."""
-    best, out = None, None
-    if prime:
-        run_once(make(), stdin)
-    for _ in range(repeat):
-        elapsed, out = run_once(make(), stdin)
-        best = elapsed if best is None else min(best, elapsed)
-    return best, out
+def timed_together(commands, stdin=None):
+    """The best wall time of each command ({label: (make, repeat, prime)}: `repeat` runs of the
+    command `make()` returns, a new one per run; `prime` runs it once untimed first, to fill a
+    warm code cache) and the output of its last run, as {label: (best, output)}. The commands
+    run in turn, one run of each per round, so a machine whose speed drifts (a shared VM's
+    does, by tens of percent over minutes) slows them all alike and their ratios hold."""
+    for make, _, prime in commands.values():
+        if prime:
+            run_once(make(), stdin)
+    results = {}
+    for round_ in range(max(repeat for _, repeat, _ in commands.values())):
+        for label, (make, repeat, _) in commands.items():
+            if round_ < repeat:
+                elapsed, out = run_once(make(), stdin)
+                best = results[label][0] if label in results else None
+                results[label] = (elapsed if best is None else min(best, elapsed), out)
+    return results
 
 def run_once(cmd, stdin):
     with open(stdin or os.devnull, "rb") as inp:
@@ -86,16 +93,18 @@ def main():
         runners.append((f"isomorph {t}", lambda n, t=t: [args.isomorph, "run", *tier_options(t, n), os.path.join(BUILD, n + ".arm")]))
     rows = []
     for name in names:
-        times, outputs = {}, {}
-        for label, cmd in runners:
-            times[label], outputs[label] = timed(lambda: cmd(name), repeats(args, label), prime=label.endswith("warm"))
+        results = timed_together({label: (lambda cmd=cmd: cmd(name), repeats(args, label), label.endswith("warm"))
+                                  for label, cmd in runners})
+        times = {label: best for label, (best, _) in results.items()}
+        outputs = {label: out for label, (_, out) in results.items()}
         reference = outputs["qemu-arm"]
         for label in times:
             if label.startswith("isomorph") and outputs[label] != reference:
                 sys.exit(f"bench: {name} under {label} printed {outputs[label]!r}, qemu-arm printed {reference!r}")
         rows.append((name, times))
         print(name, {k: round(v, 3) for k, v in times.items()}, flush=True)
-    startup = {label: timed(lambda: cmd("startup"), 5, prime=label.endswith("warm"))[0] for label, cmd in runners}
+    startup = {label: best for label, (best, _) in
+               timed_together({label: (lambda cmd=cmd: cmd("startup"), 5, label.endswith("warm")) for label, cmd in runners}).items()}
     real_lines = real_programs(args, tiers) if args.sysroot else []
 
     labels = [l for l, _ in runners]
@@ -131,7 +140,8 @@ def main():
         "# Benchmark results", "",
         f"Measured {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC on {cpu}, {os.cpu_count()} cores, {platform.platform()}.",
         f"Command: `bench/run.py --repeat {args.repeat}{f' --interp-repeat {args.interp_repeat}' if args.interp_repeat != args.repeat else ''} --tiers {args.tiers}{' --sysroot ' + args.sysroot if args.sysroot else ''}`. "
-        f"Times are wall-clock seconds, best of {args.repeat}{f' (interp: of {args.interp_repeat})' if args.interp_repeat != args.repeat else ''}.",
+        f"Times are wall-clock seconds, best of {args.repeat}{f' (interp: of {args.interp_repeat})' if args.interp_repeat != args.repeat else ''}, "
+        "the runs of a program under native, qemu-arm and each tier taken in turn (one of each per round).",
         "ARM binaries: arm-linux-gnueabi-gcc -O2 -static (ARMv5TE, soft-float); native: cc -O2.", "",
         *lines, "", *summary, "", start_line, "", *real_lines])
     chart(rows, labels)
@@ -171,10 +181,11 @@ def real_programs(args, tiers):
              + " | ".join(f"{l} vs qemu" for l, _ in runners[2:]) + " |",
              "|---" * (1 + len(runners) + len(runners) - 1) + "|"]
     for index, (name, program, arguments, stdin) in enumerate(REAL):
-        times, outputs = {}, {}
-        for label, command in runners:
-            times[label], outputs[label] = timed(lambda: command(f"real{index}", program) + arguments,
-                                                 repeats(args, label), stdin, prime=label.endswith("warm"))
+        results = timed_together({label: (lambda command=command: command(f"real{index}", program) + arguments,
+                                          repeats(args, label), label.endswith("warm"))
+                                  for label, command in runners}, stdin)
+        times = {label: best for label, (best, _) in results.items()}
+        outputs = {label: out for label, (_, out) in results.items()}
         for label in times:
             if outputs[label] != outputs["qemu-arm"]:
                 sys.exit(f"bench: {name} under {label} printed other output than under qemu-arm")
