@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark harness: builds the workloads natively (x86-64) and for ARM, runs each natively,
 under qemu-arm and under every Isomorph tier in one go, and prints times and ratios.
-Writes bench/RESULTS.md. Usage: bench/run.py [--repeat N] [--interp-repeat N] [--tiers interp,...] [--only NAME,...]
+Writes bench/RESULTS.md and bench/results.svg (not with --only: a partial run only prints).
+Usage: bench/run.py [--repeat N] [--interp-repeat N] [--tiers interp,...] [--only NAME,...]
 [--sysroot DIR] (real programs too: lua, sqlite3, busybox from a Debian armel sysroot made by
 bench/armel-sysroot.sh)."""
 import argparse, os, platform, shutil, subprocess, sys, tempfile, time, datetime
@@ -144,11 +145,14 @@ def main():
         "the runs of a program under native, qemu-arm and each tier taken in turn (one of each per round).",
         "ARM binaries: arm-linux-gnueabi-gcc -O2 -static (ARMv5TE, soft-float); native: cc -O2.", "",
         *lines, "", *summary, "", start_line, "", *real_lines])
-    chart(rows, labels)
-    text += "\n![Time relative to native, log scale](results.svg)\n"
-    with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
-        f.write(text)
-    print(text)
+    if args.only:
+        print(text + "\n(--only: bench/RESULTS.md and bench/results.svg left as they were)")
+    else:
+        chart(rows, labels)
+        text += "\n![Time relative to native, log scale](results.svg)\n"
+        with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
+            f.write(text)
+        print(text)
     shutil.rmtree(CACHES, ignore_errors=True)
 
 # Real programs from a Debian armel sysroot (dynamically linked, ARMv5TE): (name, program
