@@ -81,6 +81,11 @@ public struct JITStatistics: Sendable {
     public var staleResults = 0
     /// CPU time of the compiling thread spent in the lifter and LLVM.
     public var compileSeconds = 0.0
+    /// Wall time from a hot block's region being queued to its code being installed (waiting
+    /// for the compile thread, then compiling), summed over the regions installed, and the
+    /// longest: meanwhile the guest runs that code in the interpreter.
+    public var compileWaitSeconds = 0.0
+    public var compileWaitMaxSeconds = 0.0
     /// The code cache: regions installed from it, objects linked from it, regions added to it.
     public var regionsFromCache = 0
     public var cachedObjectsLinked = 0
@@ -124,6 +129,9 @@ public final class Engine {
     /// block that turns hot while a region holding it waits is compiled there, not again as a
     /// region of its own. And the blocks that will never compile.
     var pendingBlocks: [UInt32: UInt32] = [:]
+    /// When each queued region was submitted, by entry (monotonic nanoseconds; see
+    /// `JITStatistics.compileWaitSeconds`).
+    private var submittedAt: [UInt32: UInt64] = [:]
     var notCompilable: Set<UInt32> = []
     /// Compiled code from earlier runs (nil: not kept).
     let codeCache: CodeCache?
@@ -201,6 +209,7 @@ public final class Engine {
                 service.startedCompiler?.renewRunID()  // one made later has its own
                 codeCache?.forgetRecorded()
                 pendingBlocks.removeAll()
+                submittedAt.removeAll()
             }
             if let cache = codeCache {
                 if cache.regionCount > 0 {
@@ -269,6 +278,7 @@ public final class Engine {
         region.checksAccesses = !mayRun(checksAccesses: false)
         if !region.checksAccesses { uncheckedAccessesCompiled = true }
         for block in region.blocks { pendingBlocks[block.start] = pendingBlocks[block.start] ?? start }
+        submittedAt[start] = Engine.monotonicNanoseconds()  // before: synchronous mode compiles in `submit`
         service.submit(region, epoch: invalidationEpoch, priority: heat)
     }
 
@@ -276,10 +286,12 @@ public final class Engine {
     /// compilation of quick code replaces it (chained exits to it included).
     private func installCompiled(from service: CompileService) {
         for done in service.drain() {
+            var submitted: UInt64?
             if !done.isUpgrade {
                 for block in done.region.blocks where pendingBlocks[block.start] == done.region.start {
                     pendingBlocks[block.start] = nil
                 }
+                submitted = submittedAt.removeValue(forKey: done.region.start)
             }
             jitStatistics.compileSeconds += done.seconds
             guard let compiled = done.compiled else {
@@ -301,6 +313,11 @@ public final class Engine {
                                 links: compiled.links, unchained: service.startedCompiler!.unchained)
             codeCache?.record(compiled, done.region)
             if let uses = compiled.useCount { quickCodeUses.append(uses) }
+            if let submitted {
+                let wait = Double(Engine.monotonicNanoseconds() &- submitted) / 1e9
+                jitStatistics.compileWaitSeconds += wait
+                jitStatistics.compileWaitMaxSeconds = max(jitStatistics.compileWaitMaxSeconds, wait)
+            }
             if done.isUpgrade {
                 jitStatistics.regionsUpgraded += 1
             } else {
@@ -308,6 +325,12 @@ public final class Engine {
                 if done.quality == .quick { jitStatistics.regionsCompiledQuick += 1 }
             }
         }
+    }
+
+    private static func monotonicNanoseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
     }
 
     /// Whether the guest's code at `start` is, word for word, `words` (decoding it, which also

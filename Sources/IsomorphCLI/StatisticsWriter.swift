@@ -23,6 +23,8 @@ enum StatisticsWriter {
             "compile_failures": \(s.jit.compileFailures),
             "stale_results": \(s.jit.staleResults),
             "llvm_compile_seconds": \(s.jit.compileSeconds),
+            "compile_wait_seconds": \(s.jit.compileWaitSeconds),
+            "compile_wait_max_seconds": \(s.jit.compileWaitMaxSeconds),
             "regions_from_cache": \(s.jit.regionsFromCache),
             "cached_objects_linked": \(s.jit.cachedObjectsLinked),
             "regions_saved_to_cache": \(s.jit.regionsSaved),

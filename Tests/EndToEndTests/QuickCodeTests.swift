@@ -21,5 +21,11 @@ final class QuickCodeTests: EndToEndTestCase {
         let uses = jit["quick_code_uses"] as? Int ?? 0
         XCTAssertGreaterThanOrEqual(uses, 99_000, "the iterations after the first 500: \(jit)")
         XCTAssertLessThanOrEqual(uses, 100_010, "one per iteration and entry: \(jit)")
+        // The guest waited for its one region while it compiled (on its own thread here): at
+        // least the compile's CPU time, and that one wait is the longest.
+        let wait = jit["compile_wait_seconds"] as? Double ?? 0
+        XCTAssertGreaterThanOrEqual(wait, jit["llvm_compile_seconds"] as? Double ?? .infinity, "\(jit)")
+        XCTAssertGreaterThan(wait, 0, "\(jit)")
+        XCTAssertEqual(jit["compile_wait_max_seconds"] as? Double, wait, "\(jit)")
     }
 }
