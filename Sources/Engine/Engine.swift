@@ -278,7 +278,7 @@ public final class Engine {
         region.checksAccesses = !mayRun(checksAccesses: false)
         if !region.checksAccesses { uncheckedAccessesCompiled = true }
         for block in region.blocks { pendingBlocks[block.start] = pendingBlocks[block.start] ?? start }
-        submittedAt[start] = Engine.monotonicNanoseconds()  // before: synchronous mode compiles in `submit`
+        submittedAt[start] = monotonicNanoseconds()  // before: synchronous mode compiles in `submit`
         service.submit(region, epoch: invalidationEpoch, priority: heat)
     }
 
@@ -314,7 +314,7 @@ public final class Engine {
             codeCache?.record(compiled, done.region)
             if let uses = compiled.useCount { quickCodeUses.append(uses) }
             if let submitted {
-                let wait = Double(Engine.monotonicNanoseconds() &- submitted) / 1e9
+                let wait = Double(monotonicNanoseconds() &- submitted) / 1e9
                 jitStatistics.compileWaitSeconds += wait
                 jitStatistics.compileWaitMaxSeconds = max(jitStatistics.compileWaitMaxSeconds, wait)
             }
@@ -325,12 +325,6 @@ public final class Engine {
                 if done.quality == .quick { jitStatistics.regionsCompiledQuick += 1 }
             }
         }
-    }
-
-    private static func monotonicNanoseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
     }
 
     /// Whether the guest's code at `start` is, word for word, `words` (decoding it, which also

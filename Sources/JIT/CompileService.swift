@@ -345,12 +345,6 @@ public final class CompileService {
         return upgradeAfter > 0 && waited > (upgraderCompiling ? CompileService.upgraderStuckAfter : CompileService.upgraderStarvedAfter)
     }
 
-    private func monotonicNanoseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
-    }
-
     /// With `mutex` held: waits for `condition` at most `milliseconds`.
     private func wait(_ condition: UnsafeMutablePointer<pthread_cond_t>, milliseconds: Int) {
         var deadline = timespec()
@@ -411,6 +405,13 @@ public final class CompileService {
         pthread_mutex_unlock(&mutex)
         if !synchronous { startThreads() }
     }
+}
+
+/// The monotonic clock, in nanoseconds (compile timing and statistics).
+public func monotonicNanoseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
 }
 
 /// Installed quick code, each with its use count, waiting to be compiled in full: the busiest
