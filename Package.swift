@@ -55,12 +55,14 @@ let package = Package(
         .target(name: "Linux", dependencies: ["ARM", "Memory"]),
         // Emitter over LLVM values: a region of guest code becomes one LLVM function.
         .target(name: "Lifter", dependencies: ["ARM", "Semantics", "Memory", "CLLVM"]),
+        // Emitter over x86-64 machine code: the baseline tier, compiled on the guest's thread.
+        .target(name: "Baseline", dependencies: ["ARM", "Semantics", "Memory", "Lifter"]),
         // LLVM ORC JIT tier: compile thread, translation cache.
         .target(name: "JIT", dependencies: ["CLLVM", "ARM", "Lifter", "Memory"]),
         // Compiled code kept on disk between runs: keys, zstd files, integrity, merging.
         .target(name: "CodeCache", dependencies: ["CZstd", "ARM", "Lifter", "JIT"]),
         // The run loop tying tiers together.
-        .target(name: "Engine", dependencies: ["ARM", "Memory", "Interpreter", "Linux", "JIT", "CodeCache"]),
+        .target(name: "Engine", dependencies: ["ARM", "Memory", "Interpreter", "Linux", "JIT", "CodeCache", "Baseline"]),
         .target(name: "IsomorphCLI", dependencies: [
             "Engine", "ARM", "Linux", "JIT", "CodeCache",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ARM
+import Baseline
 import Interpreter
 import JIT
 import CodeCache
@@ -31,6 +32,10 @@ public struct JITOptions: Sendable {
     /// ready in about a quarter of the time, which took a cold lua5.4 script from 1.95 s to
     /// 1.3 s.
     public var upgradeAfter: UInt64 = 2000
+    /// The first compiled tier: hot regions compiled at once on the guest's thread by the
+    /// baseline compiler (see `BaselineCompiler`) instead of quickly by LLVM. Only with
+    /// upgrades (`upgradeAfter` > 0), which replace its code as they do quick code.
+    public var baseline = true
     /// Intermediate forms to print on stderr, and for which region (nil: all).
     public var dumpStages: Set<DumpStage> = []
     public var dumpAddress: UInt32?
@@ -68,8 +73,10 @@ public struct RunStatistics: Sendable {
 public struct JITStatistics: Sendable {
     /// Regions compiled (each counted once, quick or full; see `CompileService`).
     public var blocksCompiled = 0
-    /// Of those, compiled quickly first; and quick code replaced by a full compilation.
+    /// Of those, compiled quickly first (by LLVM, or by the baseline compiler on the guest's
+    /// thread); and quick or baseline code replaced by a full compilation.
     public var regionsCompiledQuick = 0
+    public var regionsCompiledBaseline = 0
     public var regionsUpgraded = 0
     /// Uses of quick code (entries and loop iterations, before upgrades replaced it): the
     /// lower, the sooner hot code ran fully optimised.
@@ -81,6 +88,11 @@ public struct JITStatistics: Sendable {
     public var staleResults = 0
     /// CPU time of the compiling thread spent in the lifter and LLVM.
     public var compileSeconds = 0.0
+    /// CPU time of the guest's thread spent in the baseline compiler, the bytes of code it
+    /// wrote, and the hot regions it left to LLVM (with the first reason).
+    public var baselineCompileSeconds = 0.0
+    public var baselineCodeBytes = 0
+    public var baselineDeclined = 0
     /// Wall time from a hot block's region being queued to its code being installed (waiting
     /// for the compile thread, then compiling), summed over the regions installed, and the
     /// longest: meanwhile the guest runs that code in the interpreter.
@@ -117,6 +129,14 @@ public final class Engine {
     /// The JIT tier's parts (nil when interpreting only).
     let compileService: CompileService?
     let translations = TranslationCache()
+    /// The baseline tier (nil when LLVM compiles hot code first); see `JITOptions.baseline`.
+    let baseline: BaselineCompiler?
+    /// The entry trampoline and unchained exit for all compiled code: the baseline
+    /// compiler's when there is one (code runs before LLVM is set up), else the JIT's.
+    private func entryAndUnchained(_ service: CompileService) -> (CompiledEntry, CompiledCode)? {
+        if let baseline { return (baseline.enter, baseline.unchained) }
+        return service.startedCompiler.map { ($0.enter, $0.unchained) }
+    }
     var jitStatistics = JITStatistics()
     /// The use counters of the quick code installed (quick code is never freed, nor are they).
     private var quickCodeUses: [UnsafePointer<UInt64>] = []
@@ -173,6 +193,7 @@ public final class Engine {
                 return compiler
             }
             compileBeforeFirstRun = jitOptions.synchronous && jitOptions.threshold <= 1
+            baseline = jitOptions.baseline && jitOptions.upgradeAfter > 0 ? BaselineCompiler(kernelHelper: Engine.kernelHelperCallout) : nil
             if let directory = jitOptions.cacheDirectory {
                 if let problem = CodeCache.makeDirectory(directory) {
                     CodeCache.warn(problem)
@@ -186,6 +207,7 @@ public final class Engine {
         } else {
             compileService = nil
             codeCache = nil
+            baseline = nil
         }
         cpu.pointee.dispatchTable = compileService == nil ? 0 : UInt64(UInt(bitPattern: translations.table.base))
         memory.codeInvalidated = { [unowned self] address, length in
@@ -276,10 +298,33 @@ public final class Engine {
             return
         }
         region.checksAccesses = !mayRun(checksAccesses: false)
+        // Before the baseline compiler: its code checks every access, but the upgrade of it
+        // compiles the region as it says.
         if !region.checksAccesses { uncheckedAccessesCompiled = true }
+        if let baseline, installBaseline(region, baseline, service) { return }
         for block in region.blocks { pendingBlocks[block.start] = pendingBlocks[block.start] ?? start }
         submittedAt[start] = monotonicNanoseconds()  // before: synchronous mode compiles in `submit`
         service.submit(region, epoch: invalidationEpoch, priority: heat)
+    }
+
+    /// Compiles `region` with the baseline compiler and installs its code at once, watched for
+    /// an upgrade as quick code is; false when the baseline compiler leaves it to LLVM. (Its
+    /// code always checks its accesses, whatever `region.checksAccesses` allows.)
+    private func installBaseline(_ region: Region, _ baseline: BaselineCompiler, _ service: CompileService) -> Bool {
+        let began = threadCPUNanoseconds()
+        defer { jitStatistics.baselineCompileSeconds += Double(threadCPUNanoseconds() &- began) / 1e9 }
+        guard let compiled = baseline.compile(region) else {
+            jitStatistics.baselineDeclined += 1
+            return false
+        }
+        translations.insert(start: region.start, ranges: region.ranges, function: compiled.function,
+                            links: compiled.links, unchained: baseline.unchained)
+        quickCodeUses.append(compiled.useCount)
+        service.watch(quick: region, epoch: invalidationEpoch, uses: compiled.useCount)
+        jitStatistics.blocksCompiled += 1
+        jitStatistics.regionsCompiledBaseline += 1
+        jitStatistics.baselineCodeBytes += compiled.codeBytes
+        return true
     }
 
     /// Installs finished compilations whose code has not changed since submission. A full
@@ -310,7 +355,7 @@ public final class Engine {
                 continue
             }
             translations.insert(start: done.region.start, ranges: done.region.ranges, function: compiled.function,
-                                links: compiled.links, unchained: service.startedCompiler!.unchained)
+                                links: compiled.links, unchained: entryAndUnchained(service)!.1)
             codeCache?.record(compiled, done.region)
             if let uses = compiled.useCount { quickCodeUses.append(uses) }
             if let submitted {
@@ -441,7 +486,7 @@ public final class Engine {
                 return handle(stop)
             }
             // Compiled code exists only once the compiler does.
-            guard let enter = service.startedCompiler?.enter else { preconditionFailure("compiled code without a compiler") }
+            guard let (enter, _) = entryAndUnchained(service) else { preconditionFailure("compiled code without a compiler") }
             jitStatistics.dispatches &+= 1
             cpu.pointee.loopBudget = Engine.loopBudget
             switch CompiledExit(rawValue: enter(state, base, flags, f)) {
@@ -533,6 +578,13 @@ public final class Engine {
                                             &cpu.pointee)
         }
     }
+}
+
+/// CPU time of the calling thread, in nanoseconds.
+func threadCPUNanoseconds() -> UInt64 {
+    var t = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+    return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
 }
 
 func hex(_ v: UInt32) -> String {

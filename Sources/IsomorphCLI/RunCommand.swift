@@ -41,6 +41,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("jit-upgrade-after"), help: ArgumentHelp("Times quickly compiled code is entered or loops before the JIT compiles it again, fully optimised (0: compile fully at once).", valueName: "n"))
     var jitUpgradeAfter: UInt64 = JITOptions().upgradeAfter
 
+    @Option(name: .customLong("jit-first-tier"), help: ArgumentHelp("Who compiles hot code first: baseline (at once, on the guest's thread) or llvm (quickly, in the background). Both are replaced by fully optimised code when it stays hot.", valueName: "baseline|llvm"))
+    var jitFirstTier = "baseline"
+
     @Flag(name: .customLong("jit-sync"), help: "Compile hot blocks on the guest's thread instead of in the background (for testing).")
     var jitSynchronous = false
 
@@ -70,6 +73,7 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("unknown tier '\(tier)' (choose from \(Tier.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         if jitThreshold == 0 { throw ValidationError("--jit-threshold must be at least 1") }
+        if !["baseline", "llvm"].contains(jitFirstTier) { throw ValidationError("--jit-first-tier must be baseline or llvm") }
         _ = try dumpStages()
         if let a = dumpIRAddress, UInt32(a.hasPrefix("0x") ? String(a.dropFirst(2)) : a, radix: 16) == nil {
             throw ValidationError("--dump-ir-pc must be a hex address, got '\(a)'")
@@ -109,6 +113,7 @@ struct RunCommand: ParsableCommand {
             jit.threshold = jitThreshold
             jit.synchronous = jitSynchronous
             jit.upgradeAfter = jitUpgradeAfter
+            jit.baseline = jitFirstTier == "baseline"
             jit.dumpStages = try dumpStages()
             jit.cacheDirectory = cache
             jit.dumpAddress = dumpIRAddress.flatMap { UInt32($0.hasPrefix("0x") ? String($0.dropFirst(2)) : $0, radix: 16) }
@@ -139,7 +144,8 @@ struct RunCommand: ParsableCommand {
         var prefix = [ProcessEnvironment.executablePath(), "run"]
         if let sysroot { prefix += ["-L", sysroot] }
         if strace { prefix.append("--strace") }
-        prefix += ["--tier", tier, "--jit-threshold", String(jitThreshold), "--jit-upgrade-after", String(jitUpgradeAfter)]
+        prefix += ["--tier", tier, "--jit-threshold", String(jitThreshold), "--jit-upgrade-after", String(jitUpgradeAfter),
+                   "--jit-first-tier", jitFirstTier]
         if jitSynchronous { prefix.append("--jit-sync") }
         if let cacheDirectory { prefix += ["--cache-dir", cacheDirectory] } else { prefix.append("--no-cache") }
         return prefix

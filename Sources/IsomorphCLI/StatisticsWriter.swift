@@ -17,6 +17,10 @@ enum StatisticsWriter {
           "jit": {
             "blocks_compiled": \(s.jit.blocksCompiled),
             "regions_compiled_quick": \(s.jit.regionsCompiledQuick),
+            "regions_compiled_baseline": \(s.jit.regionsCompiledBaseline),
+            "baseline_compile_seconds": \(s.jit.baselineCompileSeconds),
+            "baseline_code_bytes": \(s.jit.baselineCodeBytes),
+            "baseline_declined": \(s.jit.baselineDeclined),
             "regions_upgraded": \(s.jit.regionsUpgraded),
             "quick_code_uses": \(s.jit.quickCodeUses),
             "blocks_not_compilable": \(s.jit.blocksNotCompilable),

@@ -189,7 +189,8 @@ public final class CompileService {
     /// The compilations finished since the last call.
     public func drain() -> [Finished] {
         if synchronous {
-            while case let upgrades = takeUpgrades(), !upgrades.isEmpty { finish(compile(upgrades)) }
+            // Baseline code can ask for upgrades before anything made the compiler.
+            while case let upgrades = takeUpgrades(), !upgrades.isEmpty, compiler != nil { finish(compile(upgrades)) }
             resultsWaiting.store(false, ordering: .relaxed)
             defer { finished.removeAll(keepingCapacity: true) }
             return finished

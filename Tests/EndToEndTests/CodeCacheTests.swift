@@ -7,12 +7,13 @@ final class CodeCacheTests: EndToEndTestCase {
     private func guest(_ name: String) -> String { EndToEnd.buildDir.appendingPathComponent(name).path }
 
     /// Runs `program` compiling everything (in full, unless `upgradeAfter` asks for quick code
-    /// first), with the cache in `cache`; returns the result and its JIT statistics.
-    private func run(_ program: String, cache: URL, upgradeAfter: UInt64 = 0, _ arguments: [String] = [],
+    /// first, by `firstTier`), with the cache in `cache`; returns the result and its JIT statistics.
+    private func run(_ program: String, cache: URL, upgradeAfter: UInt64 = 0, firstTier: String = "llvm", _ arguments: [String] = [],
                      file: StaticString = #filePath, line: UInt = #line) throws -> (RunResult, [String: Any]) {
         let stats = try EndToEnd.freshDirectory("cache-stats").appendingPathComponent("stats.json")
         let r = try isomorph(["run", "--tier", "jit", "--jit-threshold", "1", "--jit-sync", "--cache-dir", cache.path,
-                              "--jit-upgrade-after", String(upgradeAfter), "--stats-json", stats.path] + [program] + arguments,
+                              "--jit-upgrade-after", String(upgradeAfter), "--jit-first-tier", firstTier,
+                              "--stats-json", stats.path] + [program] + arguments,
                              file: file, line: line)
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: stats)) as? [String: Any]
         return (r, object?["jit"] as? [String: Any] ?? [:])
@@ -81,6 +82,32 @@ final class CodeCacheTests: EndToEndTestCase {
         XCTAssertLessThan(thirdStats["quick_code_uses"] as? Int ?? .max, quickUses / 10,
                           "the hot loops ran in full code: \(thirdStats)")
         XCTAssertEqual(thirdStats["regions_saved_to_cache"] as? Int, 0, "\(thirdStats)")
+    }
+
+    /// Baseline code is not kept (compiling it again costs less than reading it), but its
+    /// upgrades are, and a later run uses them and compiles the rest with the baseline compiler.
+    func testBaselineCodeIsNotKeptButItsUpgradesAre() throws {
+        guard requirePrerequisites(needQemu: false) else { return }
+        let cache = try EndToEnd.freshDirectory("cache-baseline")
+        let program = guest("cpu_heavy.static.v7")
+        let (first, firstStats) = try run(program, cache: cache, upgradeAfter: 1000, firstTier: "baseline", ["1"])
+        XCTAssertEqual(first.status, 0, first.summary)
+        let compiled = firstStats["blocks_compiled"] as? Int ?? 0
+        XCTAssertGreaterThan(compiled, 0, "\(firstStats)")
+        XCTAssertEqual(firstStats["regions_compiled_baseline"] as? Int, compiled, "all baseline: \(firstStats)")
+        XCTAssertEqual(firstStats["regions_compiled_quick"] as? Int, 0, "\(firstStats)")
+        let upgraded = firstStats["regions_upgraded"] as? Int ?? 0
+        XCTAssertGreaterThan(upgraded, 0, "the hot loops are compiled in full: \(firstStats)")
+        XCTAssertLessThan(upgraded, compiled, "only what was used 1000 times: \(firstStats)")
+        XCTAssertEqual(firstStats["regions_saved_to_cache"] as? Int, upgraded, "only the upgrades are kept: \(firstStats)")
+
+        let (second, secondStats) = try run(program, cache: cache, upgradeAfter: 1000, firstTier: "baseline", ["1"])
+        XCTAssertEqual(second.status, 0, second.summary)
+        XCTAssertEqual(second.stdoutText, first.stdoutText)
+        XCTAssertEqual(secondStats["regions_from_cache"] as? Int, upgraded, "\(secondStats)")
+        XCTAssertGreaterThan(secondStats["regions_compiled_baseline"] as? Int ?? 0, 0, "the rest: \(secondStats)")
+        XCTAssertLessThan(secondStats["quick_code_uses"] as? Int ?? .max, (firstStats["quick_code_uses"] as? Int ?? 0) / 2,
+                          "the hot loops ran in full code: \(secondStats)")
     }
 
     /// Without --jit-sync the compile thread makes LLVM's compiler while the guest starts
@@ -173,7 +200,8 @@ final class CodeCacheTests: EndToEndTestCase {
                                environment: environment, directory: dir, timeout: EndToEnd.defaultTimeout)
         XCTAssertEqual(r.status, 0, r.summary)
         XCTAssertEqual(try cacheFiles(cache).count, 0, "--no-cache writes no cache file")
-        let withEnvironment = try runProcess(EndToEnd.isomorph!, ["run", "--jit-threshold", "1", "--jit-sync", guest("hello.static.v7")],
+        let withEnvironment = try runProcess(EndToEnd.isomorph!, ["run", "--jit-threshold", "1", "--jit-sync", "--jit-upgrade-after", "0",
+                                                                  guest("hello.static.v7")],
                                              environment: environment, directory: dir, timeout: EndToEnd.defaultTimeout)
         XCTAssertEqual(withEnvironment.status, 0, withEnvironment.summary)
         XCTAssertEqual(try cacheFiles(cache).count, 1, "ISOMORPH_CACHE_DIR names the cache directory")

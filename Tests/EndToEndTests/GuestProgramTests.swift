@@ -36,15 +36,28 @@ final class GuestProgramTests: EndToEndTestCase {
 
     /// The JIT tier with every block compiled before it first runs again (threshold 1,
     /// synchronous compilation), on one variant of each case: compiled code really runs.
-    /// Without the code cache, so this run compiles it all; quick code first, replaced by full
-    /// code as soon as it has run (upgrade after 1 block), so both run on every case.
+    /// Without the code cache, so this run compiles it all; LLVM's quick code first, replaced by
+    /// full code as soon as it has run (upgrade after 1 block), so both run on every case.
     func testJITTierCompilingEverything() {
         guard requirePrerequisites() else { return }
-        GuestChecker(isomorphOptions: ["--tier", "jit", "--jit-threshold", "1", "--jit-sync", "--no-cache", "--jit-upgrade-after", "1"],
+        GuestChecker(isomorphOptions: ["--tier", "jit", "--jit-threshold", "1", "--jit-sync", "--no-cache", "--jit-upgrade-after", "1",
+                                       "--jit-first-tier", "llvm"],
                      file: #filePath, line: #line)
             .checkAll(GuestTable.all) { c in
                 let all = GuestVariant.variants(of: c.name)
                 return all.first { $0.variant == "static.v7" }.map { [$0] } ?? Array(all.prefix(1))
+            }
+    }
+
+    /// The same with the baseline compiler's code only (never upgraded), on another variant.
+    func testBaselineTierCompilingEverything() {
+        guard requirePrerequisites() else { return }
+        GuestChecker(isomorphOptions: ["--tier", "jit", "--jit-threshold", "1", "--jit-sync", "--no-cache",
+                                       "--jit-upgrade-after", String(1 << 40), "--jit-first-tier", "baseline"],
+                     file: #filePath, line: #line)
+            .checkAll(GuestTable.all) { c in
+                let all = GuestVariant.variants(of: c.name)
+                return all.first { $0.variant == "static.v5" }.map { [$0] } ?? Array(all.prefix(1))
             }
     }
 

@@ -1,0 +1,639 @@
+import ARM
+import Lifter
+import Memory
+import Semantics
+
+/// `Emitter` over x86-64 machine code: instantiating `Semantics` with it writes host code
+/// directly, with no compiler in between (tens of microseconds per region, where LLVM's
+/// quickest compilation takes half a millisecond). The code follows the compiled-code ABI
+/// (`CompiledCodeABI`): r12 holds the CPU state, r13 the guest memory base, r14 the page
+/// flags; guest registers and flags stay in the CPU state, read and written there by each
+/// instruction, as in LLVM quick code.
+///
+/// Values live only within one guest instruction (semantics hand none to the next): each is
+/// a constant, or written once into the next free register of a pool that every instruction
+/// starts afresh, or when those run out into a slot of the red zone below rsp. rax, rcx and
+/// rdx are scratch for the operations themselves.
+final class BaselineEmitter: Emitter {
+    enum Location: Equatable {
+        case constant(UInt32)
+        case register(Register)
+        case slot(Int)
+    }
+    struct Value { let location: Location }
+    struct Flag { let location: Location }
+    typealias Failure = Never
+
+    var currentPC: UInt32 = 0
+    private(set) var assembler = X86Assembler()
+    /// Why the region cannot be compiled here (an operation this tier leaves to LLVM), if so.
+    private(set) var unsupported: String?
+
+    /// Values' registers (none the ABI or the scratch operations use; in preserve_none every
+    /// register but rsp and rbp is the callee's to use).
+    private static let pool: [Register] = [.rbx, .rsi, .rdi, .r8, .r9, .r10, .r11, .r15]
+    /// The x86-64 ABI's red zone holds 16 slots, which no signal handler overwrites.
+    private static let slotCount = 16
+    private var valuesMade = 0
+
+    /// The data words after the code: 0 is the use counter, then one link slot per direct exit.
+    private(set) var links: [(word: Int, target: UInt32)] = []
+    private var blockLabels: [UInt32: Label] = [:]
+    /// Exits to the interpreter, one per instruction pc that needs one.
+    private var interpretExits: [UInt32: Label] = [:]
+    private var returnToDispatcher: Label
+    /// Whether the code being emitted can be reached (after an unconditional exit it cannot,
+    /// until a label is bound).
+    private var reachable = true
+
+    private let cpu = Register.r12, guestBase = Register.r13, pageFlags = Register.r14
+
+    /// `CompiledCodeABI.kernelHelperCallout`'s address.
+    private let kernelHelper: UInt64
+
+    init(blockStarts: [UInt32], kernelHelper: UInt64) {
+        self.kernelHelper = kernelHelper
+        returnToDispatcher = assembler.makeLabel()
+        for start in blockStarts where blockLabels[start] == nil { blockLabels[start] = assembler.makeLabel() }
+        // One use per entry; backward branches inside count each loop iteration.
+        assembler.increment64(.data(0))
+    }
+
+    // MARK: Region structure (driven by `BaselineCompiler`)
+
+    func beginBlock(_ start: UInt32) {
+        bind(blockLabels[start]!)
+    }
+
+    /// Starts a guest instruction: its values start afresh.
+    func beginInstruction(at pc: UInt32) {
+        currentPC = pc
+        valuesMade = 0
+    }
+
+    /// Emits `then` only when `cond` holds at run time.
+    func conditional(_ cond: Condition, _ then: () -> Void) {
+        let skip = assembler.makeLabel()
+        switch cond {
+        case .eq, .ne, .cs, .cc, .mi, .pl, .vs, .vc:
+            let flag: StatusFlag = [.z, .c, .n, .v][Int(cond.rawValue >> 1)]
+            assembler.cmpByte(state(CPUState.Offsets.n + flag.rawValue), immediate: 0)
+            // Skip when the flag is clear for eq/cs/mi/vs, set for the others.
+            assembler.jump(if: cond.rawValue & 1 == 0 ? .equal : .notEqual, to: skip)
+        default:
+            let passed = Semantics.conditionPassed(cond, self)
+            testFlag(passed)
+            assembler.jump(if: .equal, to: skip)
+        }
+        then()
+        bind(skip)
+    }
+
+    /// Continues at `pc` after a block's last instruction, if that can be reached.
+    func fallThrough(to pc: UInt32) {
+        guard reachable else { return }
+        currentPC = pc &- 4
+        branch(to: pc)
+    }
+
+    /// Emits the shared exits; then the code is complete but for where its data words go
+    /// (`dataWords` of them: see `X86Assembler.finish`).
+    func finishCode() {
+        bind(returnToDispatcher)
+        exitReturning(.branch)
+        for (pc, label) in interpretExits.sorted(by: { $0.key < $1.key }) {
+            bind(label)
+            assembler.mov(state(4 * 15), immediate: pc)
+            exitReturning(.interpret)
+        }
+    }
+
+    var dataWords: Int { 1 + links.count }
+
+    // MARK: Helpers
+
+    private func bind(_ label: Label) {
+        assembler.bind(label)
+        reachable = true
+    }
+
+    private func state(_ offset: Int) -> Operand { .memory(cpu, Int32(offset)) }
+
+    private func fresh() -> Location {
+        defer { valuesMade += 1 }
+        if valuesMade < BaselineEmitter.pool.count { return .register(BaselineEmitter.pool[valuesMade]) }
+        let slot = valuesMade - BaselineEmitter.pool.count
+        if slot >= BaselineEmitter.slotCount {
+            unsupported = unsupported ?? "more than \(BaselineEmitter.pool.count + BaselineEmitter.slotCount) values in one instruction"
+            return .slot(0)
+        }
+        return .slot(slot)
+    }
+
+    private func operand(_ l: Location) -> Operand {
+        switch l {
+        case .register(let r): return .register(r)
+        case .slot(let k): return .memory(.rsp, Int32(-8 * (k + 1)))
+        case .constant: preconditionFailure("a constant is not an operand")
+        }
+    }
+
+    /// Puts `l` in scratch register `r`.
+    private func load(_ l: Location, into r: Register) {
+        if case .constant(let v) = l { assembler.mov(r, immediate: v) } else { assembler.mov(r, operand(l)) }
+    }
+
+    /// A fresh value holding scratch register `r`.
+    private func result(_ r: Register) -> Location {
+        let l = fresh()
+        assembler.mov(operand(l), r)
+        return l
+    }
+
+    /// A fresh value holding 1 if `cc` holds after the last comparison, else 0.
+    private func resultOf(_ cc: ConditionCode) -> Location {
+        assembler.set(cc, .register(.rax))
+        assembler.movzxByte(.rax, .register(.rax))
+        return result(.rax)
+    }
+
+    private func alu(_ op: ALUOperation, _ r: Register, _ b: Location) {
+        if case .constant(let v) = b { assembler.alu(op, .register(r), immediate: v) } else { assembler.alu(op, r, operand(b)) }
+    }
+
+    /// a op b in a fresh value.
+    private func binary(_ op: ALUOperation, _ a: Location, _ b: Location) -> Location {
+        load(a, into: .rax)
+        alu(op, .rax, b)
+        return result(.rax)
+    }
+
+    /// Compares `flag` with 0 (ZF set when it is false).
+    private func testFlag(_ f: Flag) {
+        if case .constant(let v) = f.location {
+            assembler.mov(.rax, immediate: v)
+            assembler.alu(.cmp, .register(.rax), immediate: 0)
+        } else {
+            assembler.alu(.cmp, operand(f.location), immediate: 0)
+        }
+    }
+
+    private func unsupported(_ what: String) {
+        unsupported = unsupported ?? what
+    }
+
+    // MARK: Exits
+
+    /// Sets nothing and returns `exit` to the dispatcher (cpu.pc already holds where to go on).
+    private func exitReturning(_ exit: CompiledExit) {
+        assembler.mov(.rax, immediate: exit.rawValue)
+        assembler.ret()
+        reachable = false
+    }
+
+    /// Leaves the region for `target`, a pc known now: through the exit's link slot (the
+    /// target's code, or the unchained exit while it has none), spending the loop budget when
+    /// the branch goes backward (every cycle of chained transitions has a backward one).
+    private func exitChained(to target: UInt32) {
+        assembler.mov(state(4 * 15), immediate: target)
+        if target <= currentPC {
+            assembler.decrement(state(CPUState.Offsets.loopBudget))
+            assembler.jump(if: .equal, to: returnToDispatcher)
+        }
+        assembler.increment64(state(CPUState.Offsets.chainedTransitions))
+        links.append((1 + links.count, target))
+        assembler.jump(.data(links.count))
+        reachable = false
+    }
+
+    private func exitToInterpreter() {
+        let label = interpretExits[currentPC] ?? assembler.makeLabel()
+        interpretExits[currentPC] = label
+        assembler.jump(to: label)
+        reachable = false
+    }
+
+    // MARK: Emitter: values and state
+
+    func constant(_ v: UInt32) -> Value { Value(location: .constant(v)) }
+    func constant(_ b: Bool) -> Flag { Flag(location: .constant(b ? 1 : 0)) }
+
+    func readRegister(_ r: Int) -> Value {
+        let l = fresh()
+        if case .register(let host) = l {
+            assembler.mov(host, state(4 * r))
+        } else {
+            assembler.mov(.rax, state(4 * r))
+            assembler.mov(operand(l), .rax)
+        }
+        return Value(location: l)
+    }
+
+    func writeRegister(_ r: Int, _ v: Value) {
+        switch v.location {
+        case .constant(let c): assembler.mov(state(4 * r), immediate: c)
+        case .register(let host): assembler.mov(state(4 * r), host)
+        case .slot:
+            load(v.location, into: .rax)
+            assembler.mov(state(4 * r), .rax)
+        }
+    }
+
+    func readFlag(_ f: StatusFlag) -> Flag {
+        let l = fresh()
+        if case .register(let host) = l {
+            assembler.movzxByte(host, state(CPUState.Offsets.n + f.rawValue))
+        } else {
+            assembler.movzxByte(.rax, state(CPUState.Offsets.n + f.rawValue))
+            assembler.mov(operand(l), .rax)
+        }
+        return Flag(location: l)
+    }
+
+    func writeFlag(_ f: StatusFlag, _ v: Flag) {
+        storeByte(v.location, state(CPUState.Offsets.n + f.rawValue))
+    }
+
+    private func storeByte(_ l: Location, _ to: Operand) {
+        switch l {
+        case .constant(let c): assembler.movByte(to, immediate: UInt8(truncatingIfNeeded: c))
+        case .register(let host): assembler.movByte(to, host)
+        case .slot:
+            load(l, into: .rax)
+            assembler.movByte(to, .rax)
+        }
+    }
+
+    func readGE() -> Value {
+        assembler.movzxByte(.rax, state(CPUState.Offsets.ge))
+        return Value(location: result(.rax))
+    }
+
+    func writeGE(_ v: Value) {
+        load(v.location, into: .rax)
+        assembler.alu(.and, .register(.rax), immediate: 0xF)
+        assembler.movByte(state(CPUState.Offsets.ge), .rax)
+    }
+
+    // MARK: Arithmetic and logic
+
+    /// Both operands constant: the result, computed now.
+    private func folded(_ a: Value, _ b: Value, _ f: (UInt32, UInt32) -> UInt32) -> Value? {
+        guard case .constant(let x) = a.location, case .constant(let y) = b.location else { return nil }
+        return constant(f(x, y))
+    }
+
+    func add(_ a: Value, _ b: Value) -> Value { folded(a, b, &+) ?? Value(location: binary(.add, a.location, b.location)) }
+    func sub(_ a: Value, _ b: Value) -> Value { folded(a, b, &-) ?? Value(location: binary(.sub, a.location, b.location)) }
+    func and(_ a: Value, _ b: Value) -> Value { folded(a, b, &) ?? Value(location: binary(.and, a.location, b.location)) }
+    func or(_ a: Value, _ b: Value) -> Value { folded(a, b, |) ?? Value(location: binary(.or, a.location, b.location)) }
+    func xor(_ a: Value, _ b: Value) -> Value { folded(a, b, ^) ?? Value(location: binary(.xor, a.location, b.location)) }
+
+    func mul(_ a: Value, _ b: Value) -> Value {
+        if let v = folded(a, b, &*) { return v }
+        load(a.location, into: .rax)
+        load(b.location, into: .rcx)
+        assembler.imul(.rax, .register(.rcx))
+        return Value(location: result(.rax))
+    }
+
+    func not(_ a: Value) -> Value {
+        if case .constant(let x) = a.location { return constant(~x) }
+        load(a.location, into: .rax)
+        assembler.not(.register(.rax))
+        return Value(location: result(.rax))
+    }
+
+    private func shift(_ op: ShiftOperation, _ a: Value, _ amount: Value, _ f: (UInt32, UInt32) -> UInt32) -> Value {
+        if let v = folded(a, amount, f) { return v }
+        if case .constant(let n) = amount.location, n & 31 == 0 { return a }
+        load(a.location, into: .rax)
+        if case .constant(let n) = amount.location {
+            assembler.shift(op, .register(.rax), by: UInt8(n & 31))
+        } else {
+            load(amount.location, into: .rcx)
+            assembler.shift(op, .register(.rax))
+        }
+        return Value(location: result(.rax))
+    }
+
+    func shiftLeft(_ a: Value, _ amount: Value) -> Value { shift(.shl, a, amount) { $0 << ($1 & 31) } }
+    func shiftRightLogical(_ a: Value, _ amount: Value) -> Value { shift(.shr, a, amount) { $0 >> ($1 & 31) } }
+    func shiftRightArithmetic(_ a: Value, _ amount: Value) -> Value {
+        shift(.sar, a, amount) { UInt32(bitPattern: Int32(bitPattern: $0) >> Int32($1 & 31)) }
+    }
+    func rotateRight(_ a: Value, _ amount: Value) -> Value {
+        shift(.ror, a, amount) { x, n in n & 31 == 0 ? x : x >> (n & 31) | x << (32 - (n & 31)) }
+    }
+
+    func addWithCarry(_ a: Value, _ b: Value, _ carry: Flag) -> (result: Value, carry: Flag, overflow: Flag) {
+        load(a.location, into: .rax)
+        switch carry.location {
+        case .constant(0):
+            alu(.add, .rax, b.location)
+        case .constant:
+            assembler.setCarry()
+            alu(.adc, .rax, b.location)
+        default:
+            load(carry.location, into: .rdx)
+            assembler.shift(.shr, .register(.rdx), by: 1)  // CF = the carry
+            alu(.adc, .rax, b.location)
+        }
+        // Neither mov nor setcc changes the flags.
+        let sum = result(.rax)
+        assembler.set(.below, .register(.rcx))
+        assembler.set(.overflow, .register(.rdx))
+        assembler.movzxByte(.rcx, .register(.rcx))
+        assembler.movzxByte(.rdx, .register(.rdx))
+        return (Value(location: sum), Flag(location: result(.rcx)), Flag(location: result(.rdx)))
+    }
+
+    func multiplyLong(_ a: Value, _ b: Value, signed: Bool) -> (lo: Value, hi: Value) {
+        load(a.location, into: .rax)
+        load(b.location, into: .rcx)
+        assembler.multiplyWide(.register(.rcx), signed: signed)
+        let lo = result(.rax)
+        return (Value(location: lo), Value(location: result(.rdx)))
+    }
+
+    func add64(_ a: (lo: Value, hi: Value), _ b: (lo: Value, hi: Value)) -> (lo: Value, hi: Value) {
+        load(a.lo.location, into: .rax)
+        load(a.hi.location, into: .rdx)
+        alu(.add, .rax, b.lo.location)
+        alu(.adc, .rdx, b.hi.location)
+        let lo = result(.rax)
+        return (Value(location: lo), Value(location: result(.rdx)))
+    }
+
+    func divide(_ a: Value, _ b: Value, signed: Bool) -> Value {
+        unsupported("division")
+        return constant(0)
+    }
+
+    func countLeadingZeros(_ a: Value) -> Value {
+        if case .constant(let x) = a.location { return constant(UInt32(x.leadingZeroBitCount)) }
+        // bsr leaves its destination undefined for 0: -1 there, so 31 - it is 32.
+        assembler.mov(.rcx, immediate: 0xFFFF_FFFF)
+        assembler.bsr(.rax, operand(a.location))
+        assembler.cmov(.equal, .rax, .register(.rcx))
+        assembler.mov(.rdx, immediate: 31)
+        assembler.alu(.sub, .rdx, .register(.rax))
+        return Value(location: result(.rdx))
+    }
+
+    func reverseBits(_ a: Value) -> Value {
+        unsupported("bit reversal")
+        return constant(0)
+    }
+
+    func byteSwap(_ a: Value) -> Value {
+        load(a.location, into: .rax)
+        assembler.bswap(.rax)
+        return Value(location: result(.rax))
+    }
+
+    func signExtend(_ a: Value, fromBits bits: Int) -> Value {
+        load(a.location, into: .rax)
+        switch bits {
+        case 8: assembler.movsxByte(.rax, .register(.rax))
+        case 16: assembler.movsxHalf(.rax, .register(.rax))
+        default:
+            assembler.shift(.shl, .register(.rax), by: UInt8(32 - bits))
+            assembler.shift(.sar, .register(.rax), by: UInt8(32 - bits))
+        }
+        return Value(location: result(.rax))
+    }
+
+    // MARK: Comparisons and selection
+
+    private func compare(_ a: Location, _ b: Location, _ cc: ConditionCode) -> Flag {
+        load(a, into: .rax)
+        alu(.cmp, .rax, b)
+        return Flag(location: resultOf(cc))
+    }
+
+    func equal(_ a: Value, _ b: Value) -> Flag { compare(a.location, b.location, .equal) }
+    func unsignedLess(_ a: Value, _ b: Value) -> Flag { compare(a.location, b.location, .below) }
+    func signedLess(_ a: Value, _ b: Value) -> Flag { compare(a.location, b.location, .less) }
+
+    private func select(_ c: Location, _ a: Location, _ b: Location) -> Location {
+        if case .constant(let v) = c { return v != 0 ? a : b }
+        load(b, into: .rax)
+        load(a, into: .rcx)
+        assembler.alu(.cmp, operand(c), immediate: 0)
+        assembler.cmov(.notEqual, .rax, .register(.rcx))
+        return result(.rax)
+    }
+
+    func select(_ c: Flag, _ a: Value, _ b: Value) -> Value { Value(location: select(c.location, a.location, b.location)) }
+    func select(_ c: Flag, _ a: Flag, _ b: Flag) -> Flag { Flag(location: select(c.location, a.location, b.location)) }
+
+    private func folded(_ a: Flag, _ b: Flag, _ f: (UInt32, UInt32) -> UInt32) -> Flag? {
+        guard case .constant(let x) = a.location, case .constant(let y) = b.location else { return nil }
+        return Flag(location: .constant(f(x, y)))
+    }
+
+    func and(_ a: Flag, _ b: Flag) -> Flag { folded(a, b, &) ?? Flag(location: binary(.and, a.location, b.location)) }
+    func or(_ a: Flag, _ b: Flag) -> Flag { folded(a, b, |) ?? Flag(location: binary(.or, a.location, b.location)) }
+    func xor(_ a: Flag, _ b: Flag) -> Flag { folded(a, b, ^) ?? Flag(location: binary(.xor, a.location, b.location)) }
+    func not(_ a: Flag) -> Flag {
+        if case .constant(let x) = a.location { return Flag(location: .constant(x ^ 1)) }
+        return Flag(location: binary(.xor, a.location, .constant(1)))
+    }
+
+    func bit(_ a: Value, _ n: Int) -> Flag {
+        if case .constant(let x) = a.location { return Flag(location: .constant(x >> UInt32(n & 31) & 1)) }
+        load(a.location, into: .rax)
+        if n & 31 != 0 { assembler.shift(.shr, .register(.rax), by: UInt8(n & 31)) }
+        assembler.alu(.and, .register(.rax), immediate: 1)
+        return Flag(location: result(.rax))
+    }
+
+    /// A flag is 0 or 1 in 32 bits already, and values are never written twice.
+    func zeroExtend(_ f: Flag) -> Value { Value(location: f.location) }
+
+    // MARK: Guest memory
+
+    /// Leaves the instruction to the interpreter unless the page of the address in `address`
+    /// lets the access happen here (mapped, readable or writable, and for a store not holding
+    /// code, whose translations a store must invalidate). Uses `scratch`.
+    private func checkPage(of address: Register, scratch: Register, write: Bool) {
+        let need = (write ? Protection.write.rawValue : Protection.read.rawValue) | AddressSpace.PageFlag.mapped
+        let mask = write ? need | AddressSpace.PageFlag.code : need
+        assembler.mov(scratch, .register(address))
+        assembler.shift(.shr, .register(scratch), by: UInt8(AddressSpace.pageShift))
+        assembler.movzxByte(scratch, .memory(base: pageFlags, index: scratch, displacement: 0))
+        assembler.alu(.and, .register(scratch), immediate: UInt32(mask))
+        assembler.alu(.cmp, .register(scratch), immediate: UInt32(need))
+        leaveUnless(.equal)
+    }
+
+    private func leaveUnless(_ cc: ConditionCode) {
+        let label = interpretExits[currentPC] ?? assembler.makeLabel()
+        interpretExits[currentPC] = label
+        assembler.jump(if: ConditionCode(rawValue: cc.rawValue ^ 1)!, to: label)
+    }
+
+    /// The guest address in eax (so rax is its zero extension), checked for an access of
+    /// `size` bytes: allowed on its page and not crossing into the next.
+    private func checkedAddress(_ address: Value, size: Int, write: Bool) {
+        load(address.location, into: .rax)
+        checkPage(of: .rax, scratch: .rcx, write: write)
+        if size > 1 {
+            assembler.mov(.rcx, .register(.rax))
+            assembler.alu(.and, .register(.rcx), immediate: AddressSpace.pageSize - 1)
+            assembler.alu(.cmp, .register(.rcx), immediate: AddressSpace.pageSize - UInt32(size))
+            leaveUnless(.belowOrEqual)
+        }
+    }
+
+    private func guest(_ displacement: Int32 = 0) -> Operand {
+        .memory(base: guestBase, index: .rax, displacement: displacement)
+    }
+
+    func load(_ address: Value, size: Int) -> Value {
+        checkedAddress(address, size: size, write: false)
+        switch size {
+        case 1: assembler.movzxByte(.rdx, guest())
+        case 2: assembler.movzxHalf(.rdx, guest())
+        default: assembler.mov(.rdx, guest())
+        }
+        return Value(location: result(.rdx))
+    }
+
+    func store(_ address: Value, _ value: Value, size: Int) {
+        checkedAddress(address, size: size, write: true)
+        load(value.location, into: .rdx)
+        switch size {
+        case 1: assembler.movByte(guest(), .rdx)
+        case 2: assembler.movHalf(guest(), .rdx)
+        default: assembler.mov(guest(), .rdx)
+        }
+    }
+
+    /// One check for the `count` words of an LDM/STM: they span at most two pages, so the
+    /// pages of the first and the last byte are all there is to check. (A range that wraps at
+    /// 4 GiB ends on page 0, which is never mapped.)
+    private func checkWords(_ start: Value, count: Int, write: Bool) {
+        load(start.location, into: .rax)
+        checkPage(of: .rax, scratch: .rcx, write: write)
+        assembler.mov(.rdx, .register(.rax))
+        assembler.alu(.add, .register(.rdx), immediate: UInt32(4 * count - 1))
+        checkPage(of: .rdx, scratch: .rcx, write: write)
+    }
+
+    func loadWords(_ start: Value, count: Int, _ loaded: (Value) -> Void) {
+        checkWords(start, count: count, write: false)
+        for k in 0..<count {
+            load(start.location, into: .rax)  // `loaded` may have used rax
+            assembler.mov(.rdx, guest(Int32(4 * k)))
+            loaded(Value(location: result(.rdx)))
+        }
+    }
+
+    func storeWords(_ start: Value, count: Int, _ value: (Int) -> Value) {
+        checkWords(start, count: count, write: true)
+        for k in 0..<count {
+            // Each stored value is dead once stored: its register or slot is free again.
+            let made = valuesMade
+            let v = value(k)
+            load(v.location, into: .rdx)
+            load(start.location, into: .rax)
+            assembler.mov(guest(Int32(4 * k)), .rdx)
+            valuesMade = made
+        }
+    }
+
+    // Exclusive accesses and coprocessors are left to the interpreter (`Lifter.canLift`).
+    func loadExclusive(_ address: Value, size: Int) -> Value { exitToInterpreter(); return constant(0) }
+    func storeExclusive(_ address: Value, _ value: Value, _ high: Value?, size: Int) -> Value {
+        exitToInterpreter(); return constant(1)
+    }
+    func clearExclusive() { exitToInterpreter() }
+
+    // MARK: Control flow
+
+    func branch(to target: UInt32) {
+        guard let label = blockLabels[target] else { return exitChained(to: target) }
+        if target > currentPC {
+            assembler.jump(to: label)  // forward: no cycle closes here
+        } else {
+            assembler.increment64(.data(0))
+            assembler.decrement(state(CPUState.Offsets.loopBudget))
+            assembler.jump(if: .notEqual, to: label)
+            assembler.mov(state(4 * 15), immediate: target)
+            exitReturning(.branch)
+        }
+        reachable = false
+    }
+
+    func branchExchange(_ target: Value) {
+        if case .constant(let t) = target.location {
+            if t & 1 != 0 {
+                assembler.mov(state(4 * 15), immediate: t)
+                return exitReturning(.thumb)
+            }
+        }
+        load(target.location, into: .rax)
+        let arm = assembler.makeLabel()
+        assembler.testByte(.register(.rax), immediate: 1)
+        assembler.jump(if: .equal, to: arm)
+        assembler.mov(state(4 * 15), .rax)
+        exitReturning(.thumb)
+        bind(arm)
+        assembler.alu(.and, .register(.rax), immediate: ~3)
+        assembler.mov(state(4 * 15), .rax)
+        // Computed targets spend the loop budget (they may close a cycle).
+        assembler.decrement(state(CPUState.Offsets.loopBudget))
+        assembler.jump(if: .equal, to: returnToDispatcher)
+        // A target in the vector page (the kuser helpers that glibc calls for its thread
+        // pointer and atomics) is run by the engine's callout, and the code goes on at the
+        // helper's return address; when the callout declines (a fault, a signal return), the
+        // dispatcher takes over at the target.
+        let lookUp = assembler.makeLabel()
+        assembler.alu(.cmp, .register(.rax), immediate: 0xFFFF_0000)
+        assembler.jump(if: .below, to: lookUp)
+        assembler.mov64(.rdi, .register(cpu))
+        assembler.alu64(.sub, .register(.rsp), immediate: 8)  // entered with rsp 8 mod 16, as after a call
+        assembler.mov64(.rax, immediate: kernelHelper)
+        assembler.call(.register(.rax))
+        assembler.alu64(.add, .register(.rsp), immediate: 8)
+        assembler.alu(.cmp, .register(.rax), immediate: 0)
+        assembler.jump(if: .equal, to: returnToDispatcher)
+        assembler.mov(.rax, state(4 * 15))
+        bind(lookUp)
+        // The dispatch table (`DispatchTableLayout`): the entry at (pc >> 2) mod entries.
+        assembler.increment64(state(CPUState.Offsets.indirectLookups))
+        assembler.mov(.rcx, .register(.rax))
+        assembler.shift(.shr, .register(.rcx), by: 2)
+        assembler.alu(.and, .register(.rcx), immediate: UInt32(DispatchTableLayout.entries - 1))
+        assembler.shift(.shl, .register(.rcx), by: UInt8(DispatchTableLayout.entrySize.trailingZeroBitCount))
+        assembler.mov64(.rdx, state(CPUState.Offsets.dispatchTable))
+        assembler.alu(.cmp, .rax, .memory(base: .rdx, index: .rcx, displacement: 0))
+        assembler.jump(if: .notEqual, to: returnToDispatcher)
+        assembler.increment64(state(CPUState.Offsets.indirectHits))
+        assembler.jump(.memory(base: .rdx, index: .rcx, displacement: 8))
+        reachable = false
+    }
+
+    func supervisorCall(_ immediate: UInt32) {
+        assembler.mov(state(4 * 15), immediate: currentPC &+ 4)
+        exitReturning(.supervisorCall)
+    }
+
+    func breakpoint(_ immediate: UInt32) { exitToInterpreter() }
+    func undefined(_ reason: String) { exitToInterpreter() }
+
+    // MARK: System operations
+
+    func readStatusRegister() -> Value {
+        unsupported("MRS")
+        return constant(0)
+    }
+    func writeStatusControl(_ value: Value, mask: UInt32) {
+        // User mode ignores writes to the control fields (ARM ARM B1.3.3).
+    }
+    func coprocessorRead(_ i: Instruction) -> Value { exitToInterpreter(); return constant(0) }
+    func coprocessorWrite(_ i: Instruction, _ value: Value) { exitToInterpreter() }
+    func systemHint(_ operation: SystemHint) {}
+}
