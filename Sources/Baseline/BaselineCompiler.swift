@@ -10,8 +10,8 @@ import Semantics
 /// instead of waiting in LLVM's queue (on two cores, a cold run's interpretation was the
 /// quick compilation queue's length), and LLVM's compile thread spends its time on full
 /// compilations of the code that stays busy (counted by the code's use counter, as quick
-/// code's). Regions using an operation this tier leaves to LLVM (division, bit reversal, MRS)
-/// are not compiled here.
+/// code's). Regions using bit reversal (RBIT, ARMv6T2), which this tier leaves to LLVM, are
+/// not compiled here.
 ///
 /// It also provides the entry trampoline and the unchained exit for all compiled code, so
 /// code runs before LLVM is set up.
@@ -71,11 +71,13 @@ public final class BaselineCompiler {
             var pc = block.start
             for inst in block.instructions {
                 e.beginInstruction(at: pc)
-                if inst.cond == .al || inst.cond == .nv {
-                    Semantics.execute(inst, e)
-                } else {
+                let conditional = inst.cond != .al && inst.cond != .nv
+                if conditional {
                     e.conditional(inst.cond) { Semantics.execute(inst, e) }
+                } else {
+                    Semantics.execute(inst, e)
                 }
+                e.endInstruction(conditional: conditional)
                 pc &+= 4
             }
             e.fallThrough(to: pc)
@@ -93,6 +95,7 @@ public final class BaselineCompiler {
             let path = String(cString: dir) + "/" + String(region.start, radix: 16) + ".bin"
             if let f = fopen(path, "wb") { fwrite(bytes, 1, bytes.count, f); fclose(f) }
         }
+        PerfMap.name(address: UInt(bitPattern: code), size: bytes.count, "guest_b_0x\(String(region.start, radix: 16))")
         regionsCompiled += 1
         bytesWritten += bytes.count
         return Compiled(function: UnsafeRawPointer(code),

@@ -15,10 +15,16 @@ import Semantics
 /// starts afresh, or when those run out into a slot of the red zone below rsp. rax, rcx and
 /// rdx are scratch for the operations themselves.
 final class BaselineEmitter: Emitter {
-    enum Location: Equatable {
+    enum Location: Hashable {
         case constant(UInt32)
         case register(Register)
         case slot(Int)
+
+        /// Whether it can be an r/m operand (constants cannot).
+        var isOperand: Bool {
+            if case .constant = self { return false }
+            return true
+        }
     }
     struct Value { let location: Location }
     struct Flag { let location: Location }
@@ -29,9 +35,9 @@ final class BaselineEmitter: Emitter {
     /// Why the region cannot be compiled here (an operation this tier leaves to LLVM), if so.
     private(set) var unsupported: String?
 
-    /// Values' registers (none the ABI or the scratch operations use; in preserve_none every
-    /// register but rsp and rbp is the callee's to use).
-    private static let pool: [Register] = [.rbx, .rsi, .rdi, .r8, .r9, .r10, .r11, .r15]
+    /// Values' registers (none the ABI, the scratch operations or `flagCopy` use; in
+    /// preserve_none every register but rsp and rbp is the callee's to use).
+    private static let pool: [Register] = [.rbx, .rsi, .rdi, .r8, .r9, .r10]
     /// The x86-64 ABI's red zone holds 16 slots, which no signal handler overwrites.
     private static let slotCount = 16
     private var valuesMade = 0
@@ -48,6 +54,31 @@ final class BaselineEmitter: Emitter {
 
     private let cpu = Register.r12, guestBase = Register.r13, pageFlags = Register.r14
 
+    // MARK: Where the flags came from
+    //
+    // After an instruction whose N, Z, C and V all come from one subtraction a - b (CMP, SUBS,
+    // RSBS), a and b are copied into two registers kept for this (`flagLeft`, `flagRight`);
+    // after one whose N and Z come from one result (TST, ANDS, MOVS, ...), that result. Until
+    // the flags are written again or another path joins (a block start), a condition is then
+    // one comparison of those registers, as on x86, instead of loads and logic on flag bytes.
+    // The flag bytes in the CPU state are written as always.
+
+    private enum FlagOrigin: Equatable {
+        case sign(Location), zero(Location), carry(Location), overflow(Location)
+    }
+    /// What a flag value made by the current instruction is, when it is one of the above.
+    private var derived: [Location: FlagOrigin] = [:]
+    /// Values made by `not` in the current instruction, and what they negate.
+    private var negated: [Location: Location] = [:]
+    /// The origins of the current instruction's writes of N, Z, C and V (nil: not written).
+    private var flagWrites: [FlagOrigin??] = [nil, nil, nil, nil]
+    /// The current instruction's a - b (an addWithCarry of a, NOT b and a carry of 1).
+    private var subtraction: (a: Location, b: Location, result: Location)?
+    private enum FlagCopy { case none, subtraction, result }
+    /// What `flagLeft` and `flagRight` hold now.
+    private var flagCopy = FlagCopy.none
+    private static let flagLeft = Register.r11, flagRight = Register.r15
+
     /// `CompiledCodeABI.kernelHelperCallout`'s address.
     private let kernelHelper: UInt64
 
@@ -63,17 +94,45 @@ final class BaselineEmitter: Emitter {
 
     func beginBlock(_ start: UInt32) {
         bind(blockLabels[start]!)
+        flagCopy = .none  // other paths join here
     }
 
     /// Starts a guest instruction: its values start afresh.
     func beginInstruction(at pc: UInt32) {
         currentPC = pc
         valuesMade = 0
+        subtraction = nil
+        for f in 0..<4 { flagWrites[f] = nil }
+        if !derived.isEmpty { derived.removeAll(keepingCapacity: true) }
+        if !negated.isEmpty { negated.removeAll(keepingCapacity: true) }
+    }
+
+    /// Ends a guest instruction (`conditional`: it ran only if its condition held): keeps
+    /// copies of what its flags came from, when they came from one comparison.
+    func endInstruction(conditional: Bool) {
+        let written = flagWrites.map { $0 != nil }
+        guard written.contains(true) else { return }
+        flagCopy = .none
+        guard !conditional, reachable else { return }
+        if let s = subtraction, flagWrites[0] == .sign(s.result), flagWrites[1] == .zero(s.result),
+           flagWrites[2] == .carry(s.result), flagWrites[3] == .overflow(s.result) {
+            load(s.a, into: BaselineEmitter.flagLeft)
+            load(s.b, into: BaselineEmitter.flagRight)
+            flagCopy = .subtraction
+        } else if case .sign(let n)?? = flagWrites[0], case .zero(let z)?? = flagWrites[1], n == z {
+            load(n, into: BaselineEmitter.flagLeft)
+            flagCopy = .result
+        }
     }
 
     /// Emits `then` only when `cond` holds at run time.
     func conditional(_ cond: Condition, _ then: () -> Void) {
         let skip = assembler.makeLabel()
+        if let holds = comparison(for: cond) {
+            assembler.jump(if: ConditionCode(rawValue: holds.rawValue ^ 1)!, to: skip)
+            then()
+            return bind(skip)
+        }
         switch cond {
         case .eq, .ne, .cs, .cc, .mi, .pl, .vs, .vc:
             let flag: StatusFlag = [.z, .c, .n, .v][Int(cond.rawValue >> 1)]
@@ -87,6 +146,37 @@ final class BaselineEmitter: Emitter {
         }
         then()
         bind(skip)
+    }
+
+    /// When the flags `cond` tests have copies of their origin (see `flagCopy`): compares
+    /// those, and returns the x86 condition that then means `cond` holds.
+    private func comparison(for cond: Condition) -> ConditionCode? {
+        let left = Operand.register(BaselineEmitter.flagLeft)
+        switch (flagCopy, cond) {
+        case (.none, _), (_, .al), (_, .nv), (.result, .vs), (.result, .vc), (.result, .cs), (.result, .cc),
+             (.result, .hi), (.result, .ls), (.result, .ge), (.result, .lt), (.result, .gt), (.result, .le):
+            return nil
+        case (.result, _):
+            assembler.alu(.cmp, left, immediate: 0)
+        case (.subtraction, _):
+            assembler.alu(.cmp, BaselineEmitter.flagLeft, .register(BaselineEmitter.flagRight))
+        }
+        switch cond {
+        case .eq: return .equal
+        case .ne: return .notEqual
+        case .cs: return .aboveOrEqual
+        case .cc: return .below
+        case .mi: return .sign
+        case .pl: return .notSign
+        case .vs: return .overflow
+        case .vc: return .notOverflow
+        case .hi: return .above
+        case .ls: return .belowOrEqual
+        case .ge: return .greaterOrEqual
+        case .lt: return .less
+        case .gt: return .greater
+        default: return .lessOrEqual
+        }
     }
 
     /// Continues at `pc` after a block's last instruction, if that can be reached.
@@ -152,9 +242,13 @@ final class BaselineEmitter: Emitter {
 
     /// A fresh value holding 1 if `cc` holds after the last comparison, else 0.
     private func resultOf(_ cc: ConditionCode) -> Location {
-        assembler.set(cc, .register(.rax))
-        assembler.movzxByte(.rax, .register(.rax))
-        return result(.rax)
+        let d = fresh()
+        let r: Register
+        if case .register(let host) = d { r = host } else { r = .rax }
+        assembler.set(cc, .register(r))
+        assembler.movzxByte(r, .register(r))
+        if r == .rax { assembler.mov(operand(d), .rax) }
+        return d
     }
 
     private func alu(_ op: ALUOperation, _ r: Register, _ b: Location) {
@@ -163,9 +257,13 @@ final class BaselineEmitter: Emitter {
 
     /// a op b in a fresh value.
     private func binary(_ op: ALUOperation, _ a: Location, _ b: Location) -> Location {
-        load(a, into: .rax)
-        alu(op, .rax, b)
-        return result(.rax)
+        let d = fresh()
+        let r: Register
+        if case .register(let host) = d { r = host } else { r = .rax }
+        load(a, into: r)
+        alu(op, r, b)
+        if r == .rax { assembler.mov(operand(d), .rax) }
+        return d
     }
 
     /// Compares `flag` with 0 (ZF set when it is false).
@@ -251,6 +349,7 @@ final class BaselineEmitter: Emitter {
     }
 
     func writeFlag(_ f: StatusFlag, _ v: Flag) {
+        if f != .q { flagWrites[f.rawValue] = .some(derived[v.location]) }
         storeByte(v.location, state(CPUState.Offsets.n + f.rawValue))
     }
 
@@ -301,7 +400,9 @@ final class BaselineEmitter: Emitter {
         if case .constant(let x) = a.location { return constant(~x) }
         load(a.location, into: .rax)
         assembler.not(.register(.rax))
-        return Value(location: result(.rax))
+        let l = result(.rax)
+        negated[l] = a.location
+        return Value(location: l)
     }
 
     private func shift(_ op: ShiftOperation, _ a: Value, _ amount: Value, _ f: (UInt32, UInt32) -> UInt32) -> Value {
@@ -345,7 +446,17 @@ final class BaselineEmitter: Emitter {
         assembler.set(.overflow, .register(.rdx))
         assembler.movzxByte(.rcx, .register(.rcx))
         assembler.movzxByte(.rdx, .register(.rdx))
-        return (Value(location: sum), Flag(location: result(.rcx)), Flag(location: result(.rdx)))
+        let (carryOut, overflow) = (result(.rcx), result(.rdx))
+        if case .constant(1) = carry.location {
+            let subtrahend: Location?
+            if case .constant(let c) = b.location { subtrahend = .constant(~c) } else { subtrahend = negated[b.location] }
+            if let subtrahend {
+                subtraction = (a.location, subtrahend, sum)
+                derived[carryOut] = .carry(sum)
+                derived[overflow] = .overflow(sum)
+            }
+        }
+        return (Value(location: sum), Flag(location: carryOut), Flag(location: overflow))
     }
 
     func multiplyLong(_ a: Value, _ b: Value, signed: Bool) -> (lo: Value, hi: Value) {
@@ -365,9 +476,30 @@ final class BaselineEmitter: Emitter {
         return (Value(location: lo), Value(location: result(.rdx)))
     }
 
+    /// x / 0 = 0 and INT_MIN / -1 = INT_MIN as on ARM, where x86 division would trap.
     func divide(_ a: Value, _ b: Value, signed: Bool) -> Value {
-        unsupported("division")
-        return constant(0)
+        let done = assembler.makeLabel(), divide = assembler.makeLabel()
+        load(a.location, into: .rax)
+        load(b.location, into: .rcx)
+        assembler.alu(.cmp, .register(.rcx), immediate: 0)
+        assembler.jump(if: .notEqual, to: divide)
+        assembler.mov(.rax, immediate: 0)
+        assembler.jump(to: done)
+        bind(divide)
+        if signed {
+            assembler.alu(.cmp, .register(.rcx), immediate: 0xFFFF_FFFF)
+            let ordinary = assembler.makeLabel()
+            assembler.jump(if: .notEqual, to: ordinary)
+            assembler.alu(.cmp, .register(.rax), immediate: 0x8000_0000)
+            assembler.jump(if: .equal, to: done)  // the quotient is the dividend
+            bind(ordinary)
+            assembler.signExtendIntoEDX()
+        } else {
+            assembler.mov(.rdx, immediate: 0)
+        }
+        assembler.divide(.register(.rcx), signed: signed)
+        bind(done)
+        return Value(location: result(.rax))
     }
 
     func countLeadingZeros(_ a: Value) -> Value {
@@ -407,12 +539,18 @@ final class BaselineEmitter: Emitter {
     // MARK: Comparisons and selection
 
     private func compare(_ a: Location, _ b: Location, _ cc: ConditionCode) -> Flag {
-        load(a, into: .rax)
-        alu(.cmp, .rax, b)
+        if case .register(let r) = a { alu(.cmp, r, b) } else {
+            load(a, into: .rax)
+            alu(.cmp, .rax, b)
+        }
         return Flag(location: resultOf(cc))
     }
 
-    func equal(_ a: Value, _ b: Value) -> Flag { compare(a.location, b.location, .equal) }
+    func equal(_ a: Value, _ b: Value) -> Flag {
+        let f = compare(a.location, b.location, .equal)
+        if case .constant(0) = b.location { derived[f.location] = .zero(a.location) }
+        return f
+    }
     func unsignedLess(_ a: Value, _ b: Value) -> Flag { compare(a.location, b.location, .below) }
     func signedLess(_ a: Value, _ b: Value) -> Flag { compare(a.location, b.location, .less) }
 
@@ -445,8 +583,10 @@ final class BaselineEmitter: Emitter {
         if case .constant(let x) = a.location { return Flag(location: .constant(x >> UInt32(n & 31) & 1)) }
         load(a.location, into: .rax)
         if n & 31 != 0 { assembler.shift(.shr, .register(.rax), by: UInt8(n & 31)) }
-        assembler.alu(.and, .register(.rax), immediate: 1)
-        return Flag(location: result(.rax))
+        if n & 31 != 31 { assembler.alu(.and, .register(.rax), immediate: 1) }
+        let l = result(.rax)
+        if n == 31 { derived[l] = .sign(a.location) }
+        return Flag(location: l)
     }
 
     /// A flag is 0 or 1 in 32 bits already, and values are never written twice.
@@ -627,8 +767,14 @@ final class BaselineEmitter: Emitter {
     // MARK: System operations
 
     func readStatusRegister() -> Value {
-        unsupported("MRS")
-        return constant(0)
+        assembler.mov(.rax, state(CPUState.Offsets.cpsrControl))
+        for (offset, shift) in [(CPUState.Offsets.n, 31), (CPUState.Offsets.z, 30), (CPUState.Offsets.c, 29),
+                                (CPUState.Offsets.v, 28), (CPUState.Offsets.q, 27), (CPUState.Offsets.ge, 16)] {
+            assembler.movzxByte(.rcx, state(offset))
+            assembler.shift(.shl, .register(.rcx), by: UInt8(shift))
+            assembler.alu(.or, .rax, .register(.rcx))
+        }
+        return Value(location: result(.rax))
     }
     func writeStatusControl(_ value: Value, mask: UInt32) {
         // User mode ignores writes to the control fields (ARM ARM B1.3.3).

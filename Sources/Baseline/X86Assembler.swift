@@ -193,6 +193,10 @@ struct X86Assembler {
     mutating func not(_ rm: Operand) { encode([0xF7], reg: 2, rm) }
     /// mul r/m32 (edx:eax = eax * r/m32, unsigned) or imul (signed)
     mutating func multiplyWide(_ rm: Operand, signed: Bool) { encode([0xF7], reg: signed ? 5 : 4, rm) }
+    /// div r/m32 (eax = edx:eax / r/m32, unsigned) or idiv (signed)
+    mutating func divide(_ rm: Operand, signed: Bool) { encode([0xF7], reg: signed ? 7 : 6, rm) }
+    /// cdq (edx = the sign of eax)
+    mutating func signExtendIntoEDX() { bytes.append(0x99) }
     /// imul r32, r/m32
     mutating func imul(_ r: Register, _ rm: Operand) { encode([0x0F, 0xAF], reg: r.rawValue, rm) }
     /// bsr r32, r/m32

@@ -73,8 +73,6 @@ public final class JITCompiler {
         default: return LLVMCodeGenLevelDefault
         }
     }()
-    /// ISOMORPH_PERF_MAP names compiled code for `perf report` in /tmp/perf-PID.map (measuring).
-    static let perfMap: UnsafeMutablePointer<FILE>? = getenv("ISOMORPH_PERF_MAP") == nil ? nil : fopen("/tmp/perf-\(getpid()).map", "w")
     /// LLVM's options are process-wide and may be parsed only once.
     private static let setLLVMOptions: Void = {
         let extra = getenv("ISOMORPH_LLVM_OPTIONS").map { String(cString: $0) } ?? ""
@@ -349,11 +347,8 @@ public final class JITCompiler {
             }
             links.append((UnsafeMutablePointer(bitPattern: UInt(slot))!, target))
         }
-        if let perfMap = JITCompiler.perfMap {
-            // A page is a good enough extent for perf: functions are small.
-            fputs("\(String(address, radix: 16)) 1000 guest_\(countsUses ? "q" : "f")_0x\(String(start, radix: 16))\n", perfMap)
-            fflush(perfMap)
-        }
+        // A page is a good enough extent for perf: functions are small.
+        PerfMap.name(address: UInt(address), size: 0x1000, "guest_\(countsUses ? "q" : "f")_0x\(String(start, radix: 16))")
         return .success(Compiled(function: UnsafeRawPointer(bitPattern: UInt(address))!, links: links,
                                  useCount: useCount, object: object, symbol: name, linkSymbols: linkSymbols))
     }

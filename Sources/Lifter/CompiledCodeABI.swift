@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ARM
 
 /// The contract between compiled blocks and the engine (DESIGN.md convention 4).
@@ -46,6 +49,19 @@ public enum CompiledCodeABI {
     /// no null check and no block of its own for the return. Compiled by the JIT with the
     /// entry trampoline; the engine finds it at `JITCompiler.unchained`.
     public static let unchainedSymbol = "isomorph_unchained"
+}
+
+/// ISOMORPH_PERF_MAP names compiled code for `perf report` in /tmp/perf-PID.map (measuring):
+/// guest_f_ is full code, guest_q_ LLVM's quick code, guest_b_ baseline code, then the pc.
+public enum PerfMap {
+    nonisolated(unsafe) private static let file: UnsafeMutablePointer<FILE>? =
+        getenv("ISOMORPH_PERF_MAP") == nil ? nil : fopen("/tmp/perf-\(getpid()).map", "w")
+
+    public static func name(address: UInt, size: Int, _ name: @autoclosure () -> String) {
+        guard let file else { return }
+        fputs("\(String(address, radix: 16)) \(String(size, radix: 16)) \(name())\n", file)
+        fflush(file)
+    }
 }
 
 /// The C type of `CompiledCodeABI.kernelHelperCallout`.

@@ -147,6 +147,7 @@ enum GuestTable {
         // Assembly, no libc.
         GuestCase("asm_hello", .assembly),
         GuestCase("asm_alu", .assembly),
+        GuestCase("asm_compare", .assembly),
         GuestCase("asm_ldst", .assembly),
         GuestCase("asm_media", .assembly),
         GuestCase("asm_smc", .assembly),
