@@ -63,14 +63,16 @@ public final class BaselineCompiler {
         unchained = memory.place(u.finish(dataDisplacement: 0))
     }
 
-    /// `region`'s code, or nil when it uses an operation this tier does not compile.
-    public func compile(_ region: Region) -> Compiled? {
+    /// Instantiates the semantics of `region`'s instructions over a new emitter; with the
+    /// flags live after each instruction (in order) when known.
+    private func emit(_ region: Region, liveFlagsAfter: [ConditionFlags]?) -> BaselineEmitter {
         let e = BaselineEmitter(blockStarts: region.blocks.map(\.start), kernelHelper: kernelHelper)
+        var index = 0
         for block in region.blocks {
             e.beginBlock(block.start)
             var pc = block.start
             for inst in block.instructions {
-                e.beginInstruction(at: pc)
+                e.beginInstruction(at: pc, index: index, liveFlagsAfter: liveFlagsAfter?[index] ?? .all)
                 let conditional = inst.cond != .al && inst.cond != .nv
                 if conditional {
                     e.conditional(inst.cond) { Semantics.execute(inst, e) }
@@ -79,9 +81,35 @@ public final class BaselineCompiler {
                 }
                 e.endInstruction(conditional: conditional)
                 pc &+= 4
+                index += 1
             }
             e.fallThrough(to: pc)
         }
+        return e
+    }
+
+    /// `region`'s code, or nil when it uses an operation this tier does not compile.
+    ///
+    /// Emitted twice: the first time shows which conditions are decided from copies of the
+    /// flags' origins (`BaselineEmitter.flagCopy`) instead of the flag bytes; flag liveness
+    /// without those reads then lets the second leave out every flag store nothing reads.
+    public func compile(_ region: Region) -> Compiled? {
+        let uses = region.blocks.map { $0.instructions.map { Semantics.flagUse(of: $0, faultsEscape: true) } }
+        let first = emit(region, liveFlagsAfter: nil)
+        var index = 0
+        let usesWithoutCopies = zip(region.blocks, uses).map { block, blockUses in
+            zip(block.instructions, blockUses).map { inst, use -> FlagUse in
+                defer { index += 1 }
+                guard first.conditionsFromCopies.contains(index) else { return use }
+                var unconditional = inst
+                unconditional.cond = .al
+                var without = use
+                without.reads = Semantics.flagUse(of: unconditional, faultsEscape: true).reads
+                return without
+            }
+        }
+        let e = emit(region, liveFlagsAfter: region.flagLiveness(usesWithoutCopies).liveAfter.flatMap { $0 })
+        precondition(e.conditionsFromCopies == first.conditionsFromCopies, "flag stores changed how conditions are decided")
         if let reason = e.unsupported {
             regionsDeclined += 1
             firstDeclineReason = firstDeclineReason ?? reason

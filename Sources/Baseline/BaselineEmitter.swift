@@ -19,12 +19,24 @@ final class BaselineEmitter: Emitter {
         case constant(UInt32)
         case register(Register)
         case slot(Int)
+        /// A flag not computed yet (see `PendingFlag`).
+        indirect case pending(PendingFlag)
 
-        /// Whether it can be an r/m operand (constants cannot).
+        /// Whether it can be an r/m operand (constants and pending flags cannot).
         var isOperand: Bool {
-            if case .constant = self { return false }
-            return true
+            switch self {
+            case .register, .slot: return true
+            case .constant, .pending: return false
+            }
         }
+    }
+
+    /// A flag computed where it is used (often only by `writeFlag`, which then sets the flag
+    /// byte straight from x86's flags, or not at all when liveness finds the flag dead): the
+    /// sign or zeroness of a value, or the carry or overflow of a + b + carry-in.
+    enum PendingFlag: Hashable {
+        case sign(Location), zero(Location)
+        case carry(Location, Location, Location), overflow(Location, Location, Location)
     }
     struct Value { let location: Location }
     struct Flag { let location: Location }
@@ -40,7 +52,42 @@ final class BaselineEmitter: Emitter {
     private static let pool: [Register] = [.rbx, .rsi, .rdi, .r8, .r9, .r10]
     /// The x86-64 ABI's red zone holds 16 slots, which no signal handler overwrites.
     private static let slotCount = 16
-    private var valuesMade = 0
+    /// Per pool register: an allocation stamp (bumped each time it gets a new value) and the
+    /// instruction that last got or used it (which may not reuse it for another value).
+    private var stamps = [Int](repeating: 0, count: 16)
+    private var claimedBy = [Int](repeating: -1, count: 16)
+    private var nextInPool = 0, stampCounter = 0
+    private var instructionIndex = 0
+    private var slotsUsed = 0
+
+    // MARK: Guest registers in host registers
+    //
+    // A guest register's value read or written by one instruction is remembered in the pool
+    // register holding it, so a later instruction reads it from there instead of from the CPU
+    // state (stores still go to the state at once: exits need no flush). The pool is used in
+    // rotation, so such a value lives until its register is taken for another value. Valid
+    // on straight-line paths only: forgotten at block starts, and at the end of a conditional
+    // instruction what it changed or learned.
+    private var cachedIn = [Register?](repeating: nil, count: 15)
+    private var cachedStamp = [Int](repeating: 0, count: 15)
+
+    private func cached(_ r: Int) -> Register? {
+        guard let host = cachedIn[r], stamps[Int(host.rawValue)] == cachedStamp[r] else { return nil }
+        return host
+    }
+
+    private func remember(_ r: Int, in l: Location) {
+        if case .register(let host) = l {
+            cachedIn[r] = host
+            cachedStamp[r] = stamps[Int(host.rawValue)]
+        } else {
+            cachedIn[r] = nil
+        }
+    }
+
+    private func forgetCachedRegisters() {
+        for r in 0..<15 { cachedIn[r] = nil }
+    }
 
     /// The data words after the code: 0 is the use counter, then one link slot per direct exit.
     private(set) var links: [(word: Int, target: UInt32)] = []
@@ -63,17 +110,12 @@ final class BaselineEmitter: Emitter {
     // one comparison of those registers, as on x86, instead of loads and logic on flag bytes.
     // The flag bytes in the CPU state are written as always.
 
-    private enum FlagOrigin: Equatable {
-        case sign(Location), zero(Location), carry(Location), overflow(Location)
-    }
-    /// What a flag value made by the current instruction is, when it is one of the above.
-    private var derived: [Location: FlagOrigin] = [:]
     /// Values made by `not` in the current instruction, and what they negate.
     private var negated: [Location: Location] = [:]
-    /// The origins of the current instruction's writes of N, Z, C and V (nil: not written).
-    private var flagWrites: [FlagOrigin??] = [nil, nil, nil, nil]
-    /// The current instruction's a - b (an addWithCarry of a, NOT b and a carry of 1).
-    private var subtraction: (a: Location, b: Location, result: Location)?
+    /// The values the current instruction wrote to N, Z, C and V (nil: not written).
+    private var flagWrites: [Location?] = [nil, nil, nil, nil]
+    /// The current instruction's a - b: an addWithCarry of a, `addend` (NOT b) and 1.
+    private var subtraction: (a: Location, b: Location, addend: Location, result: Location)?
     private enum FlagCopy { case none, subtraction, result }
     /// What `flagLeft` and `flagRight` hold now.
     private var flagCopy = FlagCopy.none
@@ -95,31 +137,41 @@ final class BaselineEmitter: Emitter {
     func beginBlock(_ start: UInt32) {
         bind(blockLabels[start]!)
         flagCopy = .none  // other paths join here
+        forgetCachedRegisters()
     }
 
-    /// Starts a guest instruction: its values start afresh.
-    func beginInstruction(at pc: UInt32) {
+    /// The index of the current instruction in the region (blocks in order).
+    private var regionInstruction = -1
+    /// The flags live after the current instruction: a write of another is not stored.
+    private var liveFlagsAfter = ConditionFlags.all
+    /// The instructions whose condition was decided from `flagCopy`, not the flag bytes.
+    private(set) var conditionsFromCopies: Set<Int> = []
+
+    /// Starts a guest instruction (the `index`-th of the region): its values start afresh.
+    func beginInstruction(at pc: UInt32, index: Int, liveFlagsAfter: ConditionFlags) {
         currentPC = pc
-        valuesMade = 0
+        regionInstruction = index
+        self.liveFlagsAfter = liveFlagsAfter
+        instructionIndex += 1
+        slotsUsed = 0
         subtraction = nil
         for f in 0..<4 { flagWrites[f] = nil }
-        if !derived.isEmpty { derived.removeAll(keepingCapacity: true) }
         if !negated.isEmpty { negated.removeAll(keepingCapacity: true) }
     }
 
     /// Ends a guest instruction (`conditional`: it ran only if its condition held): keeps
     /// copies of what its flags came from, when they came from one comparison.
     func endInstruction(conditional: Bool) {
-        let written = flagWrites.map { $0 != nil }
-        guard written.contains(true) else { return }
+        guard flagWrites.contains(where: { $0 != nil }) else { return }
         flagCopy = .none
         guard !conditional, reachable else { return }
-        if let s = subtraction, flagWrites[0] == .sign(s.result), flagWrites[1] == .zero(s.result),
-           flagWrites[2] == .carry(s.result), flagWrites[3] == .overflow(s.result) {
+        if let s = subtraction, flagWrites[0] == .pending(.sign(s.result)), flagWrites[1] == .pending(.zero(s.result)),
+           flagWrites[2] == .pending(.carry(s.a, s.addend, .constant(1))),
+           flagWrites[3] == .pending(.overflow(s.a, s.addend, .constant(1))) {
             load(s.a, into: BaselineEmitter.flagLeft)
             load(s.b, into: BaselineEmitter.flagRight)
             flagCopy = .subtraction
-        } else if case .sign(let n)?? = flagWrites[0], case .zero(let z)?? = flagWrites[1], n == z {
+        } else if case .pending(.sign(let n))? = flagWrites[0], case .pending(.zero(let z))? = flagWrites[1], n == z {
             load(n, into: BaselineEmitter.flagLeft)
             flagCopy = .result
         }
@@ -130,22 +182,30 @@ final class BaselineEmitter: Emitter {
         let skip = assembler.makeLabel()
         if let holds = comparison(for: cond) {
             assembler.jump(if: ConditionCode(rawValue: holds.rawValue ^ 1)!, to: skip)
-            then()
-            return bind(skip)
+            conditionsFromCopies.insert(regionInstruction)
+        } else {
+            switch cond {
+            case .eq, .ne, .cs, .cc, .mi, .pl, .vs, .vc:
+                let flag: StatusFlag = [.z, .c, .n, .v][Int(cond.rawValue >> 1)]
+                assembler.cmpByte(state(CPUState.Offsets.n + flag.rawValue), immediate: 0)
+                // Skip when the flag is clear for eq/cs/mi/vs, set for the others.
+                assembler.jump(if: cond.rawValue & 1 == 0 ? .equal : .notEqual, to: skip)
+            default:
+                let passed = Semantics.conditionPassed(cond, self)
+                testFlag(passed)
+                assembler.jump(if: .equal, to: skip)
+            }
         }
-        switch cond {
-        case .eq, .ne, .cs, .cc, .mi, .pl, .vs, .vc:
-            let flag: StatusFlag = [.z, .c, .n, .v][Int(cond.rawValue >> 1)]
-            assembler.cmpByte(state(CPUState.Offsets.n + flag.rawValue), immediate: 0)
-            // Skip when the flag is clear for eq/cs/mi/vs, set for the others.
-            assembler.jump(if: cond.rawValue & 1 == 0 ? .equal : .notEqual, to: skip)
-        default:
-            let passed = Semantics.conditionPassed(cond, self)
-            testFlag(passed)
-            assembler.jump(if: .equal, to: skip)
-        }
+        // After the join, a guest register is known to be in a host register only if it was
+        // before and nothing on the executed path changed either.
+        let (cachedBefore, stampsBefore) = (cachedIn, cachedStamp)
         then()
         bind(skip)
+        for r in 0..<15 {
+            if let host = cachedIn[r], host == cachedBefore[r], cachedStamp[r] == stampsBefore[r],
+               stamps[Int(host.rawValue)] == stampsBefore[r] { continue }
+            cachedIn[r] = nil
+        }
     }
 
     /// When the flags `cond` tests have copies of their origin (see `flagCopy`): compares
@@ -209,22 +269,33 @@ final class BaselineEmitter: Emitter {
 
     private func state(_ offset: Int) -> Operand { .memory(cpu, Int32(offset)) }
 
+    /// A location for a new value: the next pool register in rotation that the current
+    /// instruction has not claimed, else a red-zone slot.
     private func fresh() -> Location {
-        defer { valuesMade += 1 }
-        if valuesMade < BaselineEmitter.pool.count { return .register(BaselineEmitter.pool[valuesMade]) }
-        let slot = valuesMade - BaselineEmitter.pool.count
-        if slot >= BaselineEmitter.slotCount {
-            unsupported = unsupported ?? "more than \(BaselineEmitter.pool.count + BaselineEmitter.slotCount) values in one instruction"
+        let pool = BaselineEmitter.pool
+        for step in 0..<pool.count {
+            let host = pool[(nextInPool + step) % pool.count]
+            let index = Int(host.rawValue)
+            guard claimedBy[index] != instructionIndex else { continue }
+            nextInPool = (nextInPool + step + 1) % pool.count
+            stampCounter += 1
+            stamps[index] = stampCounter
+            claimedBy[index] = instructionIndex
+            return .register(host)
+        }
+        defer { slotsUsed += 1 }
+        if slotsUsed >= BaselineEmitter.slotCount {
+            unsupported = unsupported ?? "more than \(pool.count + BaselineEmitter.slotCount) values in one instruction"
             return .slot(0)
         }
-        return .slot(slot)
+        return .slot(slotsUsed)
     }
 
     private func operand(_ l: Location) -> Operand {
         switch l {
         case .register(let r): return .register(r)
         case .slot(let k): return .memory(.rsp, Int32(-8 * (k + 1)))
-        case .constant: preconditionFailure("a constant is not an operand")
+        case .constant, .pending: preconditionFailure("not an operand: \(l)")
         }
     }
 
@@ -268,6 +339,7 @@ final class BaselineEmitter: Emitter {
 
     /// Compares `flag` with 0 (ZF set when it is false).
     private func testFlag(_ f: Flag) {
+        let f = materialized(f)
         if case .constant(let v) = f.location {
             assembler.mov(.rax, immediate: v)
             assembler.alu(.cmp, .register(.rax), immediate: 0)
@@ -317,7 +389,12 @@ final class BaselineEmitter: Emitter {
     func constant(_ b: Bool) -> Flag { Flag(location: .constant(b ? 1 : 0)) }
 
     func readRegister(_ r: Int) -> Value {
+        if let host = cached(r) {
+            claimedBy[Int(host.rawValue)] = instructionIndex
+            return Value(location: .register(host))
+        }
         let l = fresh()
+        remember(r, in: l)
         if case .register(let host) = l {
             assembler.mov(host, state(4 * r))
         } else {
@@ -328,10 +405,11 @@ final class BaselineEmitter: Emitter {
     }
 
     func writeRegister(_ r: Int, _ v: Value) {
+        remember(r, in: v.location)
         switch v.location {
         case .constant(let c): assembler.mov(state(4 * r), immediate: c)
         case .register(let host): assembler.mov(state(4 * r), host)
-        case .slot:
+        case .slot, .pending:
             load(v.location, into: .rax)
             assembler.mov(state(4 * r), .rax)
         }
@@ -349,15 +427,65 @@ final class BaselineEmitter: Emitter {
     }
 
     func writeFlag(_ f: StatusFlag, _ v: Flag) {
-        if f != .q { flagWrites[f.rawValue] = .some(derived[v.location]) }
-        storeByte(v.location, state(CPUState.Offsets.n + f.rawValue))
+        if f != .q {
+            flagWrites[f.rawValue] = v.location
+            if !liveFlagsAfter.contains(ConditionFlags(f)) { return }  // dead: nothing reads it before it is written again
+        }
+        if case .pending(let p) = v.location {
+            assembler.set(condition(p), state(CPUState.Offsets.n + f.rawValue))
+        } else {
+            storeByte(v.location, state(CPUState.Offsets.n + f.rawValue))
+        }
+    }
+
+    /// Sets x86's flags for `p` and returns the condition that is then `p`. Uses rax and rdx.
+    private func condition(_ p: PendingFlag) -> ConditionCode {
+        switch p {
+        case .sign(let x), .zero(let x):
+            assembler.alu(.cmp, operand(x), immediate: 0)
+            if case .sign = p { return .sign }
+            return .equal
+        case .carry(let a, let b, let carry), .overflow(let a, let b, let carry):
+            load(a, into: .rax)
+            addWithCarry(into: .rax, b, carry)
+            if case .carry = p { return .below }
+            return .overflow
+        }
+    }
+
+    /// rax += b + carry, setting x86's carry and overflow flags. Uses rdx.
+    private func addWithCarry(into r: Register, _ b: Location, _ carry: Location) {
+        switch carry {
+        case .constant(0):
+            alu(.add, r, b)
+        case .constant:
+            assembler.setCarry()
+            alu(.adc, r, b)
+        default:
+            load(carry, into: .rdx)
+            assembler.shift(.shr, .register(.rdx), by: 1)  // CF = the carry
+            alu(.adc, r, b)
+        }
+    }
+
+    /// `f` computed into a register or slot (a pending flag is computed here).
+    private func materialized(_ f: Flag) -> Flag {
+        guard case .pending(let p) = f.location else { return f }
+        let d = fresh()
+        let r: Register
+        if case .register(let host) = d { r = host } else { r = .rax }
+        let cc = condition(p)
+        assembler.set(cc, .register(r))
+        assembler.movzxByte(r, .register(r))
+        if r == .rax { assembler.mov(operand(d), .rax) }
+        return Flag(location: d)
     }
 
     private func storeByte(_ l: Location, _ to: Operand) {
         switch l {
         case .constant(let c): assembler.movByte(to, immediate: UInt8(truncatingIfNeeded: c))
         case .register(let host): assembler.movByte(to, host)
-        case .slot:
+        case .slot, .pending:
             load(l, into: .rax)
             assembler.movByte(to, .rax)
         }
@@ -428,35 +556,22 @@ final class BaselineEmitter: Emitter {
     }
 
     func addWithCarry(_ a: Value, _ b: Value, _ carry: Flag) -> (result: Value, carry: Flag, overflow: Flag) {
-        load(a.location, into: .rax)
-        switch carry.location {
-        case .constant(0):
-            alu(.add, .rax, b.location)
-        case .constant:
-            assembler.setCarry()
-            alu(.adc, .rax, b.location)
-        default:
-            load(carry.location, into: .rdx)
-            assembler.shift(.shr, .register(.rdx), by: 1)  // CF = the carry
-            alu(.adc, .rax, b.location)
-        }
-        // Neither mov nor setcc changes the flags.
-        let sum = result(.rax)
-        assembler.set(.below, .register(.rcx))
-        assembler.set(.overflow, .register(.rdx))
-        assembler.movzxByte(.rcx, .register(.rcx))
-        assembler.movzxByte(.rdx, .register(.rdx))
-        let (carryOut, overflow) = (result(.rcx), result(.rdx))
+        let carry = materialized(carry)
+        let d = fresh()
+        let r: Register
+        if case .register(let host) = d { r = host } else { r = .rax }
+        load(a.location, into: r)
+        addWithCarry(into: r, b.location, carry.location)
+        if r == .rax { assembler.mov(operand(d), .rax) }
+        // Carry and overflow are computed again where they are used, if they are (mostly by
+        // `writeFlag`, and not at all for a dead flag).
         if case .constant(1) = carry.location {
             let subtrahend: Location?
             if case .constant(let c) = b.location { subtrahend = .constant(~c) } else { subtrahend = negated[b.location] }
-            if let subtrahend {
-                subtraction = (a.location, subtrahend, sum)
-                derived[carryOut] = .carry(sum)
-                derived[overflow] = .overflow(sum)
-            }
+            if let subtrahend { subtraction = (a.location, subtrahend, b.location, d) }
         }
-        return (Value(location: sum), Flag(location: carryOut), Flag(location: overflow))
+        return (Value(location: d), Flag(location: .pending(.carry(a.location, b.location, carry.location))),
+                Flag(location: .pending(.overflow(a.location, b.location, carry.location))))
     }
 
     func multiplyLong(_ a: Value, _ b: Value, signed: Bool) -> (lo: Value, hi: Value) {
@@ -547,9 +662,8 @@ final class BaselineEmitter: Emitter {
     }
 
     func equal(_ a: Value, _ b: Value) -> Flag {
-        let f = compare(a.location, b.location, .equal)
-        if case .constant(0) = b.location { derived[f.location] = .zero(a.location) }
-        return f
+        if case .constant(0) = b.location, a.location.isOperand { return Flag(location: .pending(.zero(a.location))) }
+        return compare(a.location, b.location, .equal)
     }
     func unsignedLess(_ a: Value, _ b: Value) -> Flag { compare(a.location, b.location, .below) }
     func signedLess(_ a: Value, _ b: Value) -> Flag { compare(a.location, b.location, .less) }
@@ -563,34 +677,36 @@ final class BaselineEmitter: Emitter {
         return result(.rax)
     }
 
-    func select(_ c: Flag, _ a: Value, _ b: Value) -> Value { Value(location: select(c.location, a.location, b.location)) }
-    func select(_ c: Flag, _ a: Flag, _ b: Flag) -> Flag { Flag(location: select(c.location, a.location, b.location)) }
-
-    private func folded(_ a: Flag, _ b: Flag, _ f: (UInt32, UInt32) -> UInt32) -> Flag? {
-        guard case .constant(let x) = a.location, case .constant(let y) = b.location else { return nil }
-        return Flag(location: .constant(f(x, y)))
+    func select(_ c: Flag, _ a: Value, _ b: Value) -> Value {
+        Value(location: select(materialized(c).location, a.location, b.location))
+    }
+    func select(_ c: Flag, _ a: Flag, _ b: Flag) -> Flag {
+        let (c, a, b) = (materialized(c), materialized(a), materialized(b))
+        return Flag(location: select(c.location, a.location, b.location))
     }
 
-    func and(_ a: Flag, _ b: Flag) -> Flag { folded(a, b, &) ?? Flag(location: binary(.and, a.location, b.location)) }
-    func or(_ a: Flag, _ b: Flag) -> Flag { folded(a, b, |) ?? Flag(location: binary(.or, a.location, b.location)) }
-    func xor(_ a: Flag, _ b: Flag) -> Flag { folded(a, b, ^) ?? Flag(location: binary(.xor, a.location, b.location)) }
-    func not(_ a: Flag) -> Flag {
-        if case .constant(let x) = a.location { return Flag(location: .constant(x ^ 1)) }
-        return Flag(location: binary(.xor, a.location, .constant(1)))
+    private func logic(_ op: ALUOperation, _ a: Flag, _ b: Flag, _ f: (UInt32, UInt32) -> UInt32) -> Flag {
+        let (a, b) = (materialized(a), materialized(b))
+        if case .constant(let x) = a.location, case .constant(let y) = b.location { return Flag(location: .constant(f(x, y))) }
+        return Flag(location: binary(op, a.location, b.location))
     }
+
+    func and(_ a: Flag, _ b: Flag) -> Flag { logic(.and, a, b, &) }
+    func or(_ a: Flag, _ b: Flag) -> Flag { logic(.or, a, b, |) }
+    func xor(_ a: Flag, _ b: Flag) -> Flag { logic(.xor, a, b, ^) }
+    func not(_ a: Flag) -> Flag { logic(.xor, a, constant(true), ^) }
 
     func bit(_ a: Value, _ n: Int) -> Flag {
         if case .constant(let x) = a.location { return Flag(location: .constant(x >> UInt32(n & 31) & 1)) }
+        if n == 31 { return Flag(location: .pending(.sign(a.location))) }
         load(a.location, into: .rax)
         if n & 31 != 0 { assembler.shift(.shr, .register(.rax), by: UInt8(n & 31)) }
-        if n & 31 != 31 { assembler.alu(.and, .register(.rax), immediate: 1) }
-        let l = result(.rax)
-        if n == 31 { derived[l] = .sign(a.location) }
-        return Flag(location: l)
+        assembler.alu(.and, .register(.rax), immediate: 1)
+        return Flag(location: result(.rax))
     }
 
     /// A flag is 0 or 1 in 32 bits already, and values are never written twice.
-    func zeroExtend(_ f: Flag) -> Value { Value(location: f.location) }
+    func zeroExtend(_ f: Flag) -> Value { Value(location: materialized(f).location) }
 
     // MARK: Guest memory
 
@@ -674,13 +790,10 @@ final class BaselineEmitter: Emitter {
     func storeWords(_ start: Value, count: Int, _ value: (Int) -> Value) {
         checkWords(start, count: count, write: true)
         for k in 0..<count {
-            // Each stored value is dead once stored: its register or slot is free again.
-            let made = valuesMade
             let v = value(k)
             load(v.location, into: .rdx)
             load(start.location, into: .rax)
             assembler.mov(guest(Int32(4 * k)), .rdx)
-            valuesMade = made
         }
     }
 
