@@ -730,40 +730,68 @@ final class BaselineEmitter: Emitter {
         assembler.jump(if: ConditionCode(rawValue: cc.rawValue ^ 1)!, to: label)
     }
 
-    /// The guest address in eax (so rax is its zero extension), checked for an access of
-    /// `size` bytes: allowed on its page and not crossing into the next.
-    private func checkedAddress(_ address: Value, size: Int, write: Bool) {
-        load(address.location, into: .rax)
-        checkPage(of: .rax, scratch: .rcx, write: write)
-        if size > 1 {
-            assembler.mov(.rcx, .register(.rax))
-            assembler.alu(.and, .register(.rcx), immediate: AddressSpace.pageSize - 1)
-            assembler.alu(.cmp, .register(.rcx), immediate: AddressSpace.pageSize - UInt32(size))
-            leaveUnless(.belowOrEqual)
+    /// The register holding guest `address` (a pool register's 32-bit value is zero-extended,
+    /// so it indexes guest memory as it is; otherwise rax), checked for an access of `size`
+    /// bytes: allowed on its page and not crossing into the next. A constant address has its
+    /// page's flags read at a fixed place and its crossing decided now.
+    private func checkedAddress(_ address: Value, size: Int, write: Bool) -> Register {
+        switch address.location {
+        case .register(let r):
+            checkPage(of: r, scratch: .rcx, write: write)
+            if size > 1 {
+                assembler.mov(.rcx, .register(r))
+                assembler.alu(.and, .register(.rcx), immediate: AddressSpace.pageSize - 1)
+                assembler.alu(.cmp, .register(.rcx), immediate: AddressSpace.pageSize - UInt32(size))
+                leaveUnless(.belowOrEqual)
+            }
+            return r
+        case .constant(let c):
+            if c & (AddressSpace.pageSize - 1) > AddressSpace.pageSize - UInt32(size) {
+                exitToInterpreter()
+            } else {
+                let need = (write ? Protection.write.rawValue : Protection.read.rawValue) | AddressSpace.PageFlag.mapped
+                assembler.movzxByte(.rcx, .memory(pageFlags, Int32(c >> AddressSpace.pageShift)))
+                assembler.alu(.and, .register(.rcx), immediate: UInt32(write ? need | AddressSpace.PageFlag.code : need))
+                assembler.alu(.cmp, .register(.rcx), immediate: UInt32(need))
+                leaveUnless(.equal)
+            }
+            assembler.mov(.rax, immediate: c)
+            return .rax
+        default:
+            load(address.location, into: .rax)
+            return checkedAddress(Value(location: .register(.rax)), size: size, write: write)
         }
     }
 
-    private func guest(_ displacement: Int32 = 0) -> Operand {
-        .memory(base: guestBase, index: .rax, displacement: displacement)
+    private func guest(_ index: Register = .rax, _ displacement: Int32 = 0) -> Operand {
+        .memory(base: guestBase, index: index, displacement: displacement)
     }
 
     func load(_ address: Value, size: Int) -> Value {
-        checkedAddress(address, size: size, write: false)
+        let at = guest(checkedAddress(address, size: size, write: false))
+        let d = fresh()
+        let r: Register
+        if case .register(let host) = d { r = host } else { r = .rdx }
         switch size {
-        case 1: assembler.movzxByte(.rdx, guest())
-        case 2: assembler.movzxHalf(.rdx, guest())
-        default: assembler.mov(.rdx, guest())
+        case 1: assembler.movzxByte(r, at)
+        case 2: assembler.movzxHalf(r, at)
+        default: assembler.mov(r, at)
         }
-        return Value(location: result(.rdx))
+        if r == .rdx { assembler.mov(operand(d), .rdx) }
+        return Value(location: d)
     }
 
     func store(_ address: Value, _ value: Value, size: Int) {
-        checkedAddress(address, size: size, write: true)
-        load(value.location, into: .rdx)
+        let at = guest(checkedAddress(address, size: size, write: true))
+        let r: Register
+        if case .register(let host) = value.location { r = host } else {
+            load(value.location, into: .rdx)
+            r = .rdx
+        }
         switch size {
-        case 1: assembler.movByte(guest(), .rdx)
-        case 2: assembler.movHalf(guest(), .rdx)
-        default: assembler.mov(guest(), .rdx)
+        case 1: assembler.movByte(at, r)
+        case 2: assembler.movHalf(at, r)
+        default: assembler.mov(at, r)
         }
     }
 
@@ -782,7 +810,7 @@ final class BaselineEmitter: Emitter {
         checkWords(start, count: count, write: false)
         for k in 0..<count {
             load(start.location, into: .rax)  // `loaded` may have used rax
-            assembler.mov(.rdx, guest(Int32(4 * k)))
+            assembler.mov(.rdx, guest(.rax, Int32(4 * k)))
             loaded(Value(location: result(.rdx)))
         }
     }
@@ -793,7 +821,7 @@ final class BaselineEmitter: Emitter {
             let v = value(k)
             load(v.location, into: .rdx)
             load(start.location, into: .rax)
-            assembler.mov(guest(Int32(4 * k)), .rdx)
+            assembler.mov(guest(.rax, Int32(4 * k)), .rdx)
         }
     }
 

@@ -20,11 +20,12 @@ public enum Tier: String, CaseIterable, Sendable {
 
 /// How the JIT tier behaves.
 public struct JITOptions: Sendable {
-    /// Executions of a block before it is compiled. With the quick code of state kept in
-    /// memory, 500 ran cold lua5.4 and busybox sh 5% faster than 2000, sqlite3 4%, sort 3%,
-    /// gzip the same (best of 3-5, alternating); 100 and 250 were no better. A static hello
-    /// world still compiles nothing (setting LLVM up on the other core slows a start by ~2 ms).
-    public var threshold: UInt32 = 500
+    /// Executions of a block before it is compiled. With the baseline tier's ~20 µs a region,
+    /// 150 ran cold runs faster than 500 (7 interleaved rounds with qemu-arm, medians, ratios:
+    /// lua5.4 2.21x vs 2.09x, sqlite3 2.18x vs 1.90x, busybox sh loop 1.93x vs 1.92x; 60 no
+    /// better). With LLVM's quick code first, 500 had measured best (100 and 250 no better,
+    /// 2000 5% slower). A static hello world still compiles nothing.
+    public var threshold: UInt32 = 150
     /// Compile on the guest's thread, so compiled code runs from the next dispatch (testing).
     public var synchronous = false
     /// Uses of quickly compiled code (entries and loop iterations) before it is compiled again

@@ -11,7 +11,7 @@ final class QuickCodeTests: EndToEndTestCase {
         for firstTier in ["llvm", "baseline"] {
             let stats = try EndToEnd.freshDirectory("quick-uses").appendingPathComponent("stats.json")
             let program = EndToEnd.buildDir.appendingPathComponent("asm_loop.static.v5").path
-            // Synchronous: the loop region is compiled when its first block turns hot (500 runs),
+            // Synchronous: the loop region is compiled when its first block turns hot (150 runs, the default threshold),
             // and quick code runs the remaining iterations; never upgraded.
             let r = try isomorph(["run", "--tier", "jit", "--jit-sync", "--no-cache", "--jit-upgrade-after", String(1 << 40),
                                   "--jit-first-tier", firstTier, "--stats-json", stats.path, program])
@@ -21,7 +21,7 @@ final class QuickCodeTests: EndToEndTestCase {
             let jit = object?["jit"] as? [String: Any] ?? [:]
             XCTAssertEqual(jit[firstTier == "llvm" ? "regions_compiled_quick" : "regions_compiled_baseline"] as? Int, 1, "\(jit)")
             let uses = jit["quick_code_uses"] as? Int ?? 0
-            XCTAssertGreaterThanOrEqual(uses, 99_000, "the iterations after the first 500: \(jit)")
+            XCTAssertGreaterThanOrEqual(uses, 99_000, "the iterations after the first 150: \(jit)")
             XCTAssertLessThanOrEqual(uses, 100_010, "one per iteration and entry: \(jit)")
             if firstTier == "baseline" {
                 // Compiled on the guest's thread at once: no wait, no LLVM.
