@@ -65,11 +65,11 @@ public final class BaselineCompiler {
 
     /// Instantiates the semantics of `region`'s instructions over a new emitter; with the
     /// flags live after each instruction (in order) when known.
-    private func emit(_ region: Region, liveFlagsAfter: [ConditionFlags]?) -> BaselineEmitter {
-        let e = BaselineEmitter(blockStarts: region.blocks.map(\.start), kernelHelper: kernelHelper)
+    private func emit(_ region: Region, liveFlagsAfter: [ConditionFlags]?, keepsStateInto: Set<UInt32> = []) -> BaselineEmitter {
+        let e = BaselineEmitter(blockStarts: region.blocks.map(\.start), kernelHelper: kernelHelper, keepsStateInto: keepsStateInto)
         var index = 0
-        for block in region.blocks {
-            e.beginBlock(block.start)
+        for (k, block) in region.blocks.enumerated() {
+            e.beginBlock(block.start, next: k + 1 < region.blocks.count ? region.blocks[k + 1].start : nil)
             var pc = block.start
             for inst in block.instructions {
                 e.beginInstruction(at: pc, index: index, liveFlagsAfter: liveFlagsAfter?[index] ?? .all)
@@ -91,8 +91,11 @@ public final class BaselineCompiler {
     /// `region`'s code, or nil when it uses an operation this tier does not compile.
     ///
     /// Emitted twice: the first time shows which conditions are decided from copies of the
-    /// flags' origins (`BaselineEmitter.flagCopy`) instead of the flag bytes; flag liveness
-    /// without those reads then lets the second leave out every flag store nothing reads.
+    /// flags' origins (`BaselineEmitter.flagCopy`) instead of the flag bytes, and which blocks
+    /// are entered only by falling through from the block before; flag liveness without those
+    /// reads then lets the second leave out every flag store nothing reads, and the second
+    /// keeps what it knows about registers and flags into such blocks (so it decides at least
+    /// the same conditions from copies: liveness counted the others as reads).
     public func compile(_ region: Region) -> Compiled? {
         let uses = region.blocks.map { $0.instructions.map { Semantics.flagUse(of: $0, faultsEscape: true) } }
         let first = emit(region, liveFlagsAfter: nil)
@@ -108,8 +111,15 @@ public final class BaselineCompiler {
                 return without
             }
         }
-        let e = emit(region, liveFlagsAfter: region.flagLiveness(usesWithoutCopies).liveAfter.flatMap { $0 })
-        precondition(e.conditionsFromCopies == first.conditionsFromCopies, "flag stores changed how conditions are decided")
+        let fallThroughOnly = first.fallsInto.filter { first.waysInto[$0] == 1 }
+        let e = emit(region, liveFlagsAfter: region.flagLiveness(usesWithoutCopies).liveAfter.flatMap { $0 },
+                     keepsStateInto: fallThroughOnly)
+        guard e.conditionsFromCopies.isSuperset(of: first.conditionsFromCopies) else {
+            // Liveness would have dropped a flag store that a condition reads: never seen; LLVM compiles it.
+            regionsDeclined += 1
+            firstDeclineReason = firstDeclineReason ?? "flag liveness"
+            return nil
+        }
         if let reason = e.unsupported {
             regionsDeclined += 1
             firstDeclineReason = firstDeclineReason ?? reason

@@ -124,8 +124,9 @@ final class BaselineEmitter: Emitter {
     /// `CompiledCodeABI.kernelHelperCallout`'s address.
     private let kernelHelper: UInt64
 
-    init(blockStarts: [UInt32], kernelHelper: UInt64) {
+    init(blockStarts: [UInt32], kernelHelper: UInt64, keepsStateInto: Set<UInt32> = []) {
         self.kernelHelper = kernelHelper
+        self.keepsStateInto = keepsStateInto.subtracting([blockStarts[0]])  // the entry is entered from outside too
         returnToDispatcher = assembler.makeLabel()
         for start in blockStarts where blockLabels[start] == nil { blockLabels[start] = assembler.makeLabel() }
         // One use per entry; backward branches inside count each loop iteration.
@@ -134,11 +135,26 @@ final class BaselineEmitter: Emitter {
 
     // MARK: Region structure (driven by `BaselineCompiler`)
 
-    func beginBlock(_ start: UInt32) {
+    /// Continues with the guest block at `start`, followed by the one at `next` (nil: none).
+    /// Only code before it can reach a block whose one way in is falling through from the
+    /// block before (as the first emission found: `keepsStateInto`): what is known about the
+    /// registers and flags there still holds. Elsewhere other paths join, so it is forgotten.
+    func beginBlock(_ start: UInt32, next: UInt32?) {
         bind(blockLabels[start]!)
-        flagCopy = .none  // other paths join here
-        forgetCachedRegisters()
+        nextBlockStart = next
+        if !keepsStateInto.contains(start) {
+            flagCopy = .none
+            forgetCachedRegisters()
+        }
     }
+
+    private var nextBlockStart: UInt32?
+    /// Blocks whose one way in is falling through from the block before (see `beginBlock`).
+    private let keepsStateInto: Set<UInt32>
+    /// How many jumps and fall-throughs in the region go to each block, and the blocks that
+    /// the block before falls through into (for `keepsStateInto` in the next emission).
+    private(set) var waysInto: [UInt32: Int] = [:]
+    private(set) var fallsInto: Set<UInt32> = []
 
     /// The index of the current instruction in the region (blocks in order).
     private var regionInstruction = -1
@@ -242,6 +258,12 @@ final class BaselineEmitter: Emitter {
     /// Continues at `pc` after a block's last instruction, if that can be reached.
     func fallThrough(to pc: UInt32) {
         guard reachable else { return }
+        if pc == nextBlockStart {
+            // Its code comes next: nothing to jump over.
+            waysInto[pc, default: 0] += 1
+            fallsInto.insert(pc)
+            return
+        }
         currentPC = pc &- 4
         branch(to: pc)
     }
@@ -836,6 +858,7 @@ final class BaselineEmitter: Emitter {
 
     func branch(to target: UInt32) {
         guard let label = blockLabels[target] else { return exitChained(to: target) }
+        waysInto[target, default: 0] += 1
         if target > currentPC {
             assembler.jump(to: label)  // forward: no cycle closes here
         } else {
