@@ -828,22 +828,42 @@ final class BaselineEmitter: Emitter {
         checkPage(of: .rdx, scratch: .rcx, write: write)
     }
 
+    /// The register indexing guest memory at `start` (checked by `checkWords`): its own
+    /// when it is a pool register, else rax, loaded again each time (values made in between
+    /// may have used rax).
+    private func wordsIndex(_ start: Value) -> Register {
+        if case .register(let r) = start.location { return r }
+        load(start.location, into: .rax)
+        return .rax
+    }
+
     func loadWords(_ start: Value, count: Int, _ loaded: (Value) -> Void) {
         checkWords(start, count: count, write: false)
         for k in 0..<count {
-            load(start.location, into: .rax)  // `loaded` may have used rax
-            assembler.mov(.rdx, guest(.rax, Int32(4 * k)))
-            loaded(Value(location: result(.rdx)))
+            let at = guest(wordsIndex(start), Int32(4 * k))
+            let d = fresh()
+            if case .register(let r) = d { assembler.mov(r, at) } else {
+                assembler.mov(.rdx, at)
+                assembler.mov(operand(d), .rdx)
+            }
+            loaded(Value(location: d))
         }
     }
 
     func storeWords(_ start: Value, count: Int, _ value: (Int) -> Value) {
         checkWords(start, count: count, write: true)
         for k in 0..<count {
+            let claimsBefore = claimedBy
             let v = value(k)
-            load(v.location, into: .rdx)
-            load(start.location, into: .rax)
-            assembler.mov(guest(.rax, Int32(4 * k)), .rdx)
+            let r: Register
+            if case .register(let host) = v.location { r = host } else {
+                load(v.location, into: .rdx)
+                r = .rdx
+            }
+            assembler.mov(guest(wordsIndex(start), Int32(4 * k)), r)
+            // A value made only to be stored is free again (a push of many registers would
+            // otherwise take every pool register and then red-zone slots).
+            if r != .rdx, claimsBefore[Int(r.rawValue)] != instructionIndex { claimedBy[Int(r.rawValue)] = -1 }
         }
     }
 
