@@ -66,7 +66,8 @@ public final class BaselineCompiler {
     /// Instantiates the semantics of `region`'s instructions over a new emitter; with the
     /// flags live after each instruction (in order) when known.
     private func emit(_ region: Region, liveFlagsAfter: [ConditionFlags]?, keepsStateInto: Set<UInt32> = []) -> BaselineEmitter {
-        let e = BaselineEmitter(blockStarts: region.blocks.map(\.start), kernelHelper: kernelHelper, keepsStateInto: keepsStateInto)
+        let e = BaselineEmitter(blockStarts: region.blocks.map(\.start), kernelHelper: kernelHelper,
+                                checksAccesses: region.checksAccesses, keepsStateInto: keepsStateInto)
         var index = 0
         for (k, block) in region.blocks.enumerated() {
             e.beginBlock(block.start, next: k + 1 < region.blocks.count ? region.blocks[k + 1].start : nil)
@@ -97,7 +98,7 @@ public final class BaselineCompiler {
     /// keeps what it knows about registers and flags into such blocks (so it decides at least
     /// the same conditions from copies: liveness counted the others as reads).
     public func compile(_ region: Region) -> Compiled? {
-        let uses = region.blocks.map { $0.instructions.map { Semantics.flagUse(of: $0, faultsEscape: true) } }
+        let uses = region.blocks.map { $0.instructions.map { Semantics.flagUse(of: $0, faultsEscape: region.checksAccesses) } }
         let first = emit(region, liveFlagsAfter: nil)
         var index = 0
         let usesWithoutCopies = zip(region.blocks, uses).map { block, blockUses in
@@ -107,7 +108,7 @@ public final class BaselineCompiler {
                 var unconditional = inst
                 unconditional.cond = .al
                 var without = use
-                without.reads = Semantics.flagUse(of: unconditional, faultsEscape: true).reads
+                without.reads = Semantics.flagUse(of: unconditional, faultsEscape: region.checksAccesses).reads
                 return without
             }
         }

@@ -299,8 +299,6 @@ public final class Engine {
             return
         }
         region.checksAccesses = !mayRun(checksAccesses: false)
-        // Before the baseline compiler: its code checks every access, but the upgrade of it
-        // compiles the region as it says.
         if !region.checksAccesses { uncheckedAccessesCompiled = true }
         if let baseline, installBaseline(region, baseline, service) { return }
         for block in region.blocks { pendingBlocks[block.start] = pendingBlocks[block.start] ?? start }
@@ -309,8 +307,7 @@ public final class Engine {
     }
 
     /// Compiles `region` with the baseline compiler and installs its code at once, watched for
-    /// an upgrade as quick code is; false when the baseline compiler leaves it to LLVM. (Its
-    /// code always checks its accesses, whatever `region.checksAccesses` allows.)
+    /// an upgrade as quick code is; false when the baseline compiler leaves it to LLVM.
     private func installBaseline(_ region: Region, _ baseline: BaselineCompiler, _ service: CompileService) -> Bool {
         let began = threadCPUNanoseconds()
         defer { jitStatistics.baselineCompileSeconds += Double(threadCPUNanoseconds() &- began) / 1e9 }
