@@ -7,13 +7,15 @@ import Semantics
 /// directly, with no compiler in between (tens of microseconds per region, where LLVM's
 /// quickest compilation takes half a millisecond). The code follows the compiled-code ABI
 /// (`CompiledCodeABI`): r12 holds the CPU state, r13 the guest memory base, r14 the page
-/// flags; guest registers and flags stay in the CPU state, read and written there by each
-/// instruction, as in LLVM quick code.
+/// flags. Guest registers and flags live in the CPU state: each write is stored at once (so an
+/// exit needs no flush); a read comes from a host register when one still holds the value.
 ///
-/// Values live only within one guest instruction (semantics hand none to the next): each is
-/// a constant, or written once into the next free register of a pool that every instruction
-/// starts afresh, or when those run out into a slot of the red zone below rsp. rax, rcx and
-/// rdx are scratch for the operations themselves.
+/// Semantics hand no value from one guest instruction to the next. A value is a constant, a
+/// flag not computed yet (`PendingFlag`), or written once into a pool register taken in
+/// rotation (one the current instruction has not claimed), or when those run out into a slot
+/// of the red zone below rsp. A pool register keeps its value until it is taken again, which
+/// lets later instructions reuse a guest register's value. rax, rcx and rdx are scratch for
+/// the operations themselves.
 final class BaselineEmitter: Emitter {
     enum Location: Hashable {
         case constant(UInt32)
@@ -89,7 +91,8 @@ final class BaselineEmitter: Emitter {
         for r in 0..<15 { cachedIn[r] = nil }
     }
 
-    /// The data words after the code: 0 is the use counter, then one link slot per direct exit.
+    /// The code's data words (apart from it, see `ExecutableMemory`): 0 is the use counter, then
+    /// one link slot per direct exit.
     private(set) var links: [(word: Int, target: UInt32)] = []
     private var blockLabels: [UInt32: Label] = [:]
     /// Exits to the interpreter, one per instruction pc that needs one.
@@ -169,7 +172,7 @@ final class BaselineEmitter: Emitter {
     /// The instructions whose condition was decided from `flagCopy`, not the flag bytes.
     private(set) var conditionsFromCopies: Set<Int> = []
 
-    /// Starts a guest instruction (the `index`-th of the region): its values start afresh.
+    /// Starts a guest instruction (the `index`-th of the region).
     func beginInstruction(at pc: UInt32, index: Int, liveFlagsAfter: ConditionFlags) {
         currentPC = pc
         regionInstruction = index

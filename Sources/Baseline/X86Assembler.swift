@@ -61,8 +61,6 @@ struct X86Assembler {
         labelOffsets[label.id] = bytes.count
     }
 
-    func isBound(_ label: Label) -> Bool { labelOffsets[label.id] != nil }
-
     // MARK: Encoding
 
     private mutating func emit32(_ v: UInt32) {
