@@ -74,8 +74,8 @@ public struct RunStatistics: Sendable {
 public struct JITStatistics: Sendable {
     /// Regions compiled (each counted once, quick or full; see `CompileService`).
     public var blocksCompiled = 0
-    /// Of those, compiled quickly first (by LLVM, or by the baseline compiler on the guest's
-    /// thread); and quick or baseline code replaced by a full compilation.
+    /// Of those, compiled first quickly by LLVM, or by the baseline compiler on the guest's
+    /// thread; and quick or baseline code replaced by a full compilation.
     public var regionsCompiledQuick = 0
     public var regionsCompiledBaseline = 0
     public var regionsUpgraded = 0
@@ -576,13 +576,6 @@ public final class Engine {
                                             &cpu.pointee)
         }
     }
-}
-
-/// CPU time of the calling thread, in nanoseconds.
-func threadCPUNanoseconds() -> UInt64 {
-    var t = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-    return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
 }
 
 func hex(_ v: UInt32) -> String {

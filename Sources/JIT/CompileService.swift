@@ -216,14 +216,11 @@ public final class CompileService {
 
     /// Compiles `batch` (all of one quality) on `thread`'s target machines.
     private func compile(_ batch: [Work], on thread: JITCompiler.CompilingThread = .first) -> [Finished] {
-        var start = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
+        let start = threadCPUNanoseconds()
         let quality = batch[0].quality
         let results = startedCompiler!.compile(batch.map(\.region), quality: quality, on: thread)  // made before the first compile
-        var end = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
         // The batch's time, shared evenly among its regions.
-        let seconds = (Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9) / Double(batch.count)
+        let seconds = Double(threadCPUNanoseconds() &- start) / 1e9 / Double(batch.count)
         return zip(batch, results).map { item, result in
             let region = item.region
             if CompileService.log {
@@ -409,9 +406,14 @@ public final class CompileService {
 }
 
 /// The monotonic clock, in nanoseconds (compile timing and statistics).
-public func monotonicNanoseconds() -> UInt64 {
+public func monotonicNanoseconds() -> UInt64 { nanoseconds(CLOCK_MONOTONIC) }
+
+/// The calling thread's CPU time, in nanoseconds (compile time in the statistics).
+public func threadCPUNanoseconds() -> UInt64 { nanoseconds(CLOCK_THREAD_CPUTIME_ID) }
+
+private func nanoseconds(_ clock: clockid_t) -> UInt64 {
     var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
+    clock_gettime(clock, &now)
     return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
 }
 
