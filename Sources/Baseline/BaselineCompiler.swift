@@ -31,12 +31,6 @@ public final class BaselineCompiler {
     /// `CompiledCodeABI.unchainedSymbol`'s equivalent.
     public let unchained: CompiledCode
     private let memory = ExecutableMemory()
-    /// Regions compiled, bytes of code and data written, regions declined (and the first
-    /// reason).
-    public private(set) var regionsCompiled = 0
-    public private(set) var bytesWritten = 0
-    public private(set) var regionsDeclined = 0
-    public private(set) var firstDeclineReason: String?
 
     private let kernelHelper: UInt64
 
@@ -115,17 +109,10 @@ public final class BaselineCompiler {
         let fallThroughOnly = first.fallsInto.filter { first.waysInto[$0] == 1 }
         let e = emit(region, liveFlagsAfter: region.flagLiveness(usesWithoutCopies).liveAfter.flatMap { $0 },
                      keepsStateInto: fallThroughOnly)
-        guard e.conditionsFromCopies.isSuperset(of: first.conditionsFromCopies) else {
-            // Liveness would have dropped a flag store that a condition reads: never seen; LLVM compiles it.
-            regionsDeclined += 1
-            firstDeclineReason = firstDeclineReason ?? "flag liveness"
-            return nil
-        }
-        if let reason = e.unsupported {
-            regionsDeclined += 1
-            firstDeclineReason = firstDeclineReason ?? reason
-            return nil
-        }
+        // Else liveness would have dropped a flag store that a condition reads (never seen):
+        // LLVM compiles the region.
+        guard e.conditionsFromCopies.isSuperset(of: first.conditionsFromCopies) else { return nil }
+        if e.unsupported != nil { return nil }
         e.finishCode()
         let (code, data) = memory.reserve(codeBytes: e.assembler.count, dataWords: e.dataWords)
         let bytes = e.assembler.finish(dataDisplacement: data - code)
@@ -135,8 +122,6 @@ public final class BaselineCompiler {
             if let f = fopen(path, "wb") { fwrite(bytes, 1, bytes.count, f); fclose(f) }
         }
         PerfMap.name(address: UInt(bitPattern: code), size: bytes.count, "guest_b_0x\(String(region.start, radix: 16))")
-        regionsCompiled += 1
-        bytesWritten += bytes.count
         return Compiled(function: UnsafeRawPointer(code),
                         links: e.links.map { ((data + 8 * $0.word).assumingMemoryBound(to: UnsafeRawPointer?.self), $0.target) },
                         useCount: UnsafePointer(data.assumingMemoryBound(to: UInt64.self)),
