@@ -745,8 +745,7 @@ final class BaselineEmitter: Emitter {
     /// lets the access happen here (mapped, readable or writable, and for a store not holding
     /// code, whose translations a store must invalidate). Uses `scratch`.
     private func checkPage(of address: Register, scratch: Register, write: Bool) {
-        let need = (write ? Protection.write.rawValue : Protection.read.rawValue) | AddressSpace.PageFlag.mapped
-        let mask = write ? need | AddressSpace.PageFlag.code : need
+        let (mask, need) = AddressSpace.PageFlag.inlineAccess(write: write)
         assembler.mov(scratch, .register(address))
         assembler.shift(.shr, .register(scratch), by: UInt8(AddressSpace.pageShift))
         assembler.movzxByte(scratch, .memory(base: pageFlags, index: scratch, displacement: 0))
@@ -785,9 +784,9 @@ final class BaselineEmitter: Emitter {
             if c & (AddressSpace.pageSize - 1) > AddressSpace.pageSize - UInt32(size) {
                 exitToInterpreter()
             } else {
-                let need = (write ? Protection.write.rawValue : Protection.read.rawValue) | AddressSpace.PageFlag.mapped
+                let (mask, need) = AddressSpace.PageFlag.inlineAccess(write: write)
                 assembler.movzxByte(.rcx, .memory(pageFlags, Int32(c >> AddressSpace.pageShift)))
-                assembler.alu(.and, .register(.rcx), immediate: UInt32(write ? need | AddressSpace.PageFlag.code : need))
+                assembler.alu(.and, .register(.rcx), immediate: UInt32(mask))
                 assembler.alu(.cmp, .register(.rcx), immediate: UInt32(need))
                 leaveUnless(.equal)
             }

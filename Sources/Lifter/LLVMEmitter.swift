@@ -748,9 +748,7 @@ public final class LLVMEmitter: Emitter {
         var index: [LLVMValueRef?] = [LLVMBuildZExt(builder, page, i64, "")]
         let flagPointer = LLVMBuildInBoundsGEP2(builder, i8, pageFlags, &index, 1, "")
         let pageFlag = LLVMBuildLoad2(builder, i8, flagPointer, "")
-        let mapped = AddressSpace.PageFlag.mapped
-        let need = (write ? Protection.write.rawValue : Protection.read.rawValue) | mapped
-        let mask = write ? need | AddressSpace.PageFlag.code : need
+        let (mask, need) = AddressSpace.PageFlag.inlineAccess(write: write)
         return LLVMBuildICmp(builder, LLVMIntEQ, LLVMBuildAnd(builder, pageFlag, LLVMConstInt(i8, UInt64(mask), 0), ""),
                              LLVMConstInt(i8, UInt64(need), 0), "")
     }

@@ -61,6 +61,14 @@ public final class AddressSpace {
         /// A code page that a store wrote through host write protection; its code is
         /// forgotten at the next `forgetWrittenCode`.
         @inlinable public static var codeWritten: UInt8 { 32 }
+
+        /// What compiled code's inline check of an access compares: the access may happen
+        /// there when a page's flags & `mask` == `need` (mapped, readable or writable, and
+        /// for a write not holding code, whose translations the write must invalidate).
+        @inlinable public static func inlineAccess(write: Bool) -> (mask: UInt8, need: UInt8) {
+            let need = (write ? Protection.write.rawValue : Protection.read.rawValue) | mapped
+            return (write ? need | code : need, need)
+        }
     }
 
     /// Whether pages holding code are write-protected in the host while the guest may write
