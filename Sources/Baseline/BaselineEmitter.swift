@@ -335,6 +335,19 @@ final class BaselineEmitter: Emitter {
         if case .constant(let v) = l { assembler.mov(r, immediate: v) } else { assembler.mov(r, operand(l)) }
     }
 
+    /// A fresh value that `compute` writes into the register it is given: the value's own,
+    /// or when the value is in a slot `scratch`, copied there after.
+    private func made(usingScratch scratch: Register = .rax, _ compute: (Register) -> Void) -> Location {
+        let d = fresh()
+        guard case .register(let r) = d else {
+            compute(scratch)
+            assembler.mov(operand(d), scratch)
+            return d
+        }
+        compute(r)
+        return d
+    }
+
     /// A fresh value holding scratch register `r`.
     private func result(_ r: Register) -> Location {
         let l = fresh()
@@ -344,13 +357,10 @@ final class BaselineEmitter: Emitter {
 
     /// A fresh value holding 1 if `cc` holds after the last comparison, else 0.
     private func resultOf(_ cc: ConditionCode) -> Location {
-        let d = fresh()
-        let r: Register
-        if case .register(let host) = d { r = host } else { r = .rax }
-        assembler.set(cc, .register(r))
-        assembler.movzxByte(r, .register(r))
-        if r == .rax { assembler.mov(operand(d), .rax) }
-        return d
+        made { r in
+            assembler.set(cc, .register(r))
+            assembler.movzxByte(r, .register(r))
+        }
     }
 
     private func alu(_ op: ALUOperation, _ r: Register, _ b: Location) {
@@ -359,13 +369,10 @@ final class BaselineEmitter: Emitter {
 
     /// a op b in a fresh value.
     private func binary(_ op: ALUOperation, _ a: Location, _ b: Location) -> Location {
-        let d = fresh()
-        let r: Register
-        if case .register(let host) = d { r = host } else { r = .rax }
-        load(a, into: r)
-        alu(op, r, b)
-        if r == .rax { assembler.mov(operand(d), .rax) }
-        return d
+        made { r in
+            load(a, into: r)
+            alu(op, r, b)
+        }
     }
 
     /// Compares `flag` with 0 (ZF set when it is false).
@@ -424,14 +431,8 @@ final class BaselineEmitter: Emitter {
             claimedBy[Int(host.rawValue)] = instructionIndex
             return Value(location: .register(host))
         }
-        let l = fresh()
+        let l = made { assembler.mov($0, state(4 * r)) }
         remember(r, in: l)
-        if case .register(let host) = l {
-            assembler.mov(host, state(4 * r))
-        } else {
-            assembler.mov(.rax, state(4 * r))
-            assembler.mov(operand(l), .rax)
-        }
         return Value(location: l)
     }
 
@@ -447,14 +448,7 @@ final class BaselineEmitter: Emitter {
     }
 
     func readFlag(_ f: StatusFlag) -> Flag {
-        let l = fresh()
-        if case .register(let host) = l {
-            assembler.movzxByte(host, state(CPUState.Offsets.n + f.rawValue))
-        } else {
-            assembler.movzxByte(.rax, state(CPUState.Offsets.n + f.rawValue))
-            assembler.mov(operand(l), .rax)
-        }
-        return Flag(location: l)
+        Flag(location: made { assembler.movzxByte($0, state(CPUState.Offsets.n + f.rawValue)) })
     }
 
     func writeFlag(_ f: StatusFlag, _ v: Flag) {
@@ -502,14 +496,11 @@ final class BaselineEmitter: Emitter {
     /// `f` computed into a register or slot (a pending flag is computed here).
     private func materialized(_ f: Flag) -> Flag {
         guard case .pending(let p) = f.location else { return f }
-        let d = fresh()
-        let r: Register
-        if case .register(let host) = d { r = host } else { r = .rax }
-        let cc = condition(p)
-        assembler.set(cc, .register(r))
-        assembler.movzxByte(r, .register(r))
-        if r == .rax { assembler.mov(operand(d), .rax) }
-        return Flag(location: d)
+        return Flag(location: made { r in
+            let cc = condition(p)  // uses rax and rdx, before the result is set
+            assembler.set(cc, .register(r))
+            assembler.movzxByte(r, .register(r))
+        })
     }
 
     private func storeByte(_ l: Location, _ to: Operand) {
@@ -588,12 +579,10 @@ final class BaselineEmitter: Emitter {
 
     func addWithCarry(_ a: Value, _ b: Value, _ carry: Flag) -> (result: Value, carry: Flag, overflow: Flag) {
         let carry = materialized(carry)
-        let d = fresh()
-        let r: Register
-        if case .register(let host) = d { r = host } else { r = .rax }
-        load(a.location, into: r)
-        addWithCarry(into: r, b.location, carry.location)
-        if r == .rax { assembler.mov(operand(d), .rax) }
+        let d = made { r in
+            load(a.location, into: r)
+            addWithCarry(into: r, b.location, carry.location)
+        }
         // Carry and overflow are computed again where they are used, if they are (mostly by
         // `writeFlag`, and not at all for a dead flag).
         if case .constant(1) = carry.location {
@@ -804,16 +793,13 @@ final class BaselineEmitter: Emitter {
 
     func load(_ address: Value, size: Int) -> Value {
         let at = guest(checkedAddress(address, size: size, write: false))
-        let d = fresh()
-        let r: Register
-        if case .register(let host) = d { r = host } else { r = .rdx }
-        switch size {
-        case 1: assembler.movzxByte(r, at)
-        case 2: assembler.movzxHalf(r, at)
-        default: assembler.mov(r, at)
-        }
-        if r == .rdx { assembler.mov(operand(d), .rdx) }
-        return Value(location: d)
+        return Value(location: made(usingScratch: .rdx) { r in  // rax may be the address
+            switch size {
+            case 1: assembler.movzxByte(r, at)
+            case 2: assembler.movzxHalf(r, at)
+            default: assembler.mov(r, at)
+            }
+        })
     }
 
     func store(_ address: Value, _ value: Value, size: Int) {
@@ -854,12 +840,7 @@ final class BaselineEmitter: Emitter {
         if checksAccesses { checkWords(start, count: count, write: false) }
         for k in 0..<count {
             let at = guest(wordsIndex(start), Int32(4 * k))
-            let d = fresh()
-            if case .register(let r) = d { assembler.mov(r, at) } else {
-                assembler.mov(.rdx, at)
-                assembler.mov(operand(d), .rdx)
-            }
-            loaded(Value(location: d))
+            loaded(Value(location: made(usingScratch: .rdx) { assembler.mov($0, at) }))
         }
     }
 
